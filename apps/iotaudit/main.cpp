@@ -1,0 +1,238 @@
+// iotaudit command line: parse flags, build the pipeline, run it, map the outcome to an exit code.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "pipeline/scan.hpp"
+#include "report/report.hpp"
+#include "unpack/materialize.hpp"
+
+#ifndef IOTAUDIT_VERSION
+#define IOTAUDIT_VERSION "0.0.0"
+#endif
+
+namespace {
+
+using namespace iotaudit;
+
+// Exit codes (also in docs/cli.md).
+constexpr int kExitOk = 0;          // finished; no finding at or above --fail-on
+constexpr int kExitFindings = 1;    // finished; findings at or above --fail-on
+constexpr int kExitUsage = 2;       // bad command line
+constexpr int kExitInput = 3;       // the input could not be read
+constexpr int kExitOutput = 4;      // a report or the extraction could not be written
+constexpr int kExitInternal = 5;    // a bug: please report it
+
+// Progress on stderr while unpacking, only on a terminal.
+class Progress {
+ public:
+  Progress(const unpack::Engine& engine, bool enabled) : engine_(engine) {
+    if (!enabled) return;
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!cv_.wait_for(lock, std::chrono::milliseconds(120), [this] { return done_; })) {
+        std::cerr << fmt::format("\r\033[K  unpacking… {} nodes, {:.1f} MiB", engine_.budget().nodes(),
+                                 static_cast<double>(engine_.budget().bytes()) / (1 << 20))
+                  << std::flush;
+      }
+      std::cerr << "\r\033[K" << std::flush;
+    });
+  }
+  ~Progress() { stop(); }
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  const unpack::Engine& engine_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+struct CommonOptions {
+  unsigned jobs = 0;
+  bool quiet = false;
+  unsigned max_depth = Limits{}.max_depth;
+  double time_limit = Limits{}.max_seconds;
+  std::uint64_t max_file_bytes = Limits{}.max_node_bytes;
+};
+
+void add_common(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("-j,--jobs", o.jobs, "Worker threads (0: one per core)")->capture_default_str();
+  cmd->add_flag("-q,--quiet", o.quiet, "No progress output");
+  cmd->add_option("--max-depth", o.max_depth, "Maximum container nesting")->capture_default_str();
+  cmd->add_option("--time-limit", o.time_limit, "Unpacking time budget in seconds")->capture_default_str();
+  cmd->add_option("--max-file-size", o.max_file_bytes, "Largest extracted file or stream, in bytes")
+      ->capture_default_str();
+}
+
+Limits limits_from(const CommonOptions& o) {
+  Limits l;
+  l.max_depth = o.max_depth;
+  l.max_seconds = o.time_limit;
+  l.max_node_bytes = o.max_file_bytes;
+  return l;
+}
+
+std::optional<Severity> parse_severity(const std::string& s) {
+  for (Severity v : {Severity::info, Severity::low, Severity::medium, Severity::high, Severity::critical})
+    if (s == to_string(v)) return v;
+  return std::nullopt;
+}
+
+int run_scan(const std::string& path, const CommonOptions& common, const std::vector<std::string>& formats,
+             const std::vector<std::string>& outputs, const std::string& fail_on) {
+  std::optional<Severity> threshold;
+  if (!fail_on.empty() && fail_on != "never") {
+    threshold = parse_severity(fail_on);
+    if (!threshold) {
+      std::cerr << "iotaudit: --fail-on must be one of never, info, low, medium, high, critical\n";
+      return kExitUsage;
+    }
+  }
+  std::vector<std::string> fmts = formats.empty() ? std::vector<std::string>{"text"} : formats;
+  if (outputs.size() > fmts.size()) {
+    std::cerr << "iotaudit: more -o/--output than -f/--format options\n";
+    return kExitUsage;
+  }
+  std::size_t to_stdout = fmts.size() - outputs.size();
+  if (to_stdout > 1) {
+    std::cerr << "iotaudit: only one format may go to standard output; give -o FILE for the others\n";
+    return kExitUsage;
+  }
+  for (const auto& f : fmts)
+    if (!report::find_format(f)) {
+      std::string known;
+      for (const auto& k : report::formats()) known += (known.empty() ? "" : ", ") + k.id;
+      std::cerr << fmt::format("iotaudit: unknown format '{}' (known: {})\n", f, known);
+      return kExitUsage;
+    }
+
+  pipeline::ScanOptions opts{limits_from(common), common.jobs};
+  auto executor = make_tbb_executor(common.jobs);
+  unpack::Engine engine(opts.limits, *executor);
+  Progress progress(engine, !common.quiet && ::isatty(2));
+  auto result = pipeline::scan(path, opts, *executor, engine);
+  progress.stop();
+  if (!result) {
+    std::cerr << fmt::format("iotaudit: {}\n", result.error().message);
+    return result.error().code == Errc::io || result.error().code == Errc::invalid_argument ? kExitInput
+                                                                                              : kExitInternal;
+  }
+  report::Options ropt;
+  ropt.tool_version = IOTAUDIT_VERSION;
+  for (std::size_t i = 0; i < fmts.size(); ++i) {
+    const report::Format* f = report::find_format(fmts[i]);
+    if (i < outputs.size() && outputs[i] != "-") {
+      std::ofstream os(outputs[i], std::ios::binary | std::ios::trunc);
+      if (!os) {
+        std::cerr << fmt::format("iotaudit: cannot write {}\n", outputs[i]);
+        return kExitOutput;
+      }
+      f->write(*result, ropt, os);
+      if (!os) return kExitOutput;
+      if (!common.quiet) std::cerr << fmt::format("wrote {} report to {}\n", f->id, outputs[i]);
+    } else {
+      ropt.color = f->id == "text" && ::isatty(1);
+      f->write(*result, ropt, std::cout);
+    }
+  }
+  if (threshold)
+    for (const auto& f : result->findings)
+      if (f.severity >= *threshold) return kExitFindings;
+  return kExitOk;
+}
+
+int run_extract(const std::string& path, const std::string& out_dir, const CommonOptions& common) {
+  auto limits = limits_from(common);
+  auto executor = make_tbb_executor(common.jobs);
+  unpack::Engine engine(limits, *executor);
+  Progress progress(engine, !common.quiet && ::isatty(2));
+  InputInfo info;
+  auto tree = pipeline::load_input(path, engine, info);
+  progress.stop();
+  if (!tree) {
+    std::cerr << fmt::format("iotaudit: {}\n", tree.error().message);
+    return kExitInput;
+  }
+  auto stats = unpack::materialize(**tree, info, out_dir);
+  if (!stats) {
+    std::cerr << fmt::format("iotaudit: {}\n", stats.error().message);
+    return stats.error().code == Errc::invalid_argument ? kExitUsage : kExitOutput;
+  }
+  if (!common.quiet)
+    std::cout << fmt::format("extracted {} files, {} directories, {} symlinks ({} bytes); {} special or unsafe "
+                             "entries listed only\nlisting: {}/extract.json\n",
+                             stats->files, stats->dirs, stats->symlinks, stats->bytes, stats->skipped, out_dir);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
+  app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 finished (no finding at or above --fail-on), 1 findings at or above --fail-on,\n"
+      "2 usage error, 3 input unreadable, 4 output not writable, 5 internal error.");
+
+  CommonOptions scan_common, extract_common;
+  std::string scan_path, extract_path, out_dir, fail_on = "never";
+  std::vector<std::string> formats, outputs;
+
+  auto* scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
+  scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
+  scan->add_option("-f,--format", formats, "Report format: text, json (repeatable; pairs with -o in order)");
+  scan->add_option("-o,--output", outputs, "Output file for the matching -f (repeatable; '-' for stdout)");
+  scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
+                                         "medium, high, critical)")->capture_default_str();
+  add_common(scan, scan_common);
+
+  auto* extract = app.add_subcommand("extract", "Unpack a firmware image into a directory, safely, with a listing");
+  extract->add_option("PATH", extract_path, "Firmware image file")->required();
+  extract->add_option("-o,--output", out_dir, "Output directory (created; must be empty)")->required();
+  add_common(extract, extract_common);
+
+  auto* version = app.add_subcommand("version", "Print the version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  try {
+    if (*version) {
+      std::cout << "iotaudit " << IOTAUDIT_VERSION << "\n";
+      return kExitOk;
+    }
+    if (*scan) return run_scan(scan_path, scan_common, formats, outputs, fail_on);
+    if (*extract) return run_extract(extract_path, out_dir, extract_common);
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("iotaudit: internal error: {}\n", e.what());
+    return kExitInternal;
+  }
+  return kExitUsage;
+}

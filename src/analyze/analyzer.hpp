@@ -1,0 +1,59 @@
+#pragma once
+// Facts in extractors, judgments in checks. Each is a function with a descriptor, listed once in
+// extractors.def / checks.def. Extractors run in list order (later ones may read earlier facts);
+// checks read facts and the tree only, and return findings; they never write shared state.
+#include <string>
+#include <vector>
+
+#include "core/executor.hpp"
+#include "core/limits.hpp"
+#include "model/facts.hpp"
+#include "model/finding.hpp"
+#include "model/tree.hpp"
+
+namespace iotaudit::analyze {
+
+struct Context {
+  const Tree& tree;
+  Executor& executor;
+  const Limits& limits;
+};
+
+struct ExtractorInfo {
+  std::string id;
+  std::string description;
+  void (*run)(Context&, Facts&);
+};
+
+struct CheckOutput {
+  std::vector<Finding> findings;
+  CheckRun run;
+};
+
+struct CheckInfo {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::vector<std::string> limitations;
+  CheckOutput (*run)(Context&, const Facts&);
+};
+
+const std::vector<ExtractorInfo>& extractors();
+const std::vector<CheckInfo>& checks();
+const CheckInfo* find_check(std::string_view id);
+
+struct AnalysisResult {
+  Facts facts;
+  std::vector<Finding> findings;
+  std::vector<CheckRun> runs;
+};
+AnalysisResult analyze(Context& ctx);
+
+// Helpers shared by checks.
+Evidence evidence_at(const Tree& tree, NodeId node);
+std::string fingerprint(std::string_view check_id, std::string_view where, std::string_view subject);
+// Keeps the first `keep` characters and replaces the rest, so a reviewer can recognise a secret
+// without the report leaking it.
+std::string censor(std::string_view secret, std::size_t keep = 4);
+
+}  // namespace iotaudit::analyze

@@ -1,0 +1,102 @@
+#include "core/bytes.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace iotaudit {
+
+const char* to_string(Errc c) noexcept {
+  switch (c) {
+    case Errc::io: return "io";
+    case Errc::truncated: return "truncated";
+    case Errc::malformed: return "malformed";
+    case Errc::unsupported: return "unsupported";
+    case Errc::limit: return "limit";
+    case Errc::not_found: return "not_found";
+    case Errc::invalid_argument: return "invalid_argument";
+    case Errc::internal: return "internal";
+  }
+  return "internal";
+}
+
+namespace {
+
+class VectorBlob final : public Blob {
+ public:
+  explicit VectorBlob(std::vector<std::uint8_t> b) : bytes_(std::move(b)) {}
+  ByteView view() const override { return {bytes_.data(), bytes_.size()}; }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+class SliceBlob final : public Blob {
+ public:
+  SliceBlob(BlobPtr parent, ByteView v) : parent_(std::move(parent)), view_(v) {}
+  ByteView view() const override { return view_; }
+
+ private:
+  BlobPtr parent_;
+  ByteView view_;
+};
+
+class MappedBlob final : public Blob {
+ public:
+  MappedBlob(void* addr, std::size_t size) : addr_(addr), size_(size) {}
+  ~MappedBlob() override {
+    if (addr_ != nullptr) munmap(addr_, size_);
+  }
+  MappedBlob(const MappedBlob&) = delete;
+  MappedBlob& operator=(const MappedBlob&) = delete;
+  ByteView view() const override { return {static_cast<const std::uint8_t*>(addr_), size_}; }
+
+ private:
+  void* addr_;
+  std::size_t size_;
+};
+
+}  // namespace
+
+BlobPtr make_blob(std::vector<std::uint8_t> bytes) {
+  return std::make_shared<VectorBlob>(std::move(bytes));
+}
+
+BlobPtr make_blob(std::string_view bytes) {
+  return make_blob(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
+}
+
+BlobPtr slice_blob(BlobPtr parent, std::uint64_t offset, std::uint64_t length) {
+  ByteView v = parent->view().tail(offset).head(length);
+  return std::make_shared<SliceBlob>(std::move(parent), v);
+}
+
+Result<BlobPtr> map_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return fail(Errc::io, path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return fail(Errc::io, path + ": " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(Errc::invalid_argument, path + ": not a regular file");
+  }
+  if (st.st_size == 0) {
+    ::close(fd);
+    return make_blob(std::vector<std::uint8_t>{});
+  }
+  void* addr = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  ::close(fd);
+  if (addr == MAP_FAILED) return fail(Errc::io, path + ": mmap: " + std::strerror(e));
+  return std::make_shared<MappedBlob>(addr, static_cast<std::size_t>(st.st_size));
+}
+
+}  // namespace iotaudit

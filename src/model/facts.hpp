@@ -1,0 +1,55 @@
+#pragma once
+// Facts are observations extracted from the tree, with no judgment attached.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/tree.hpp"
+
+namespace iotaudit {
+
+enum class FileKind { unknown, elf, script, text, data, empty };
+const char* to_string(FileKind k);
+
+struct ElfInfo {
+  NodeId node = kNoNode;
+  std::string path;
+  unsigned bits = 0;          // 32 or 64
+  Endian endian = Endian::little;
+  std::uint16_t machine = 0;  // e_machine
+  std::string machine_name;   // "MIPS", "ARM", "AArch64"
+  std::uint16_t type = 0;     // e_type
+  std::string type_name;      // "EXEC", "DYN", "REL", "CORE"
+  std::string interpreter;    // PT_INTERP when present
+};
+
+enum class PasswordState {
+  hash,      // a crypt(3) hash
+  empty,     // empty field: no password needed
+  locked,    // "*", "!", "!!" or a "!"-prefixed hash
+  shadowed,  // "x" in passwd and the account is in shadow
+  missing,   // "x" in passwd but no shadow entry
+};
+const char* to_string(PasswordState s);
+
+struct Account {
+  NodeId fs_root = kNoNode;
+  std::string name;
+  std::uint32_t uid = 0, gid = 0;
+  std::string home, shell, gecos;
+  PasswordState state = PasswordState::missing;
+  std::string hash;           // the crypt(3) string, when state == hash
+  std::string hash_scheme;    // des, md5, sha256, sha512, bcrypt, yescrypt, unknown
+  NodeId source = kNoNode;    // file holding the password field (passwd or shadow)
+  std::string source_path;    // "/etc/shadow"
+  std::uint64_t line = 0;     // 1-based line in source
+};
+
+struct Facts {
+  std::vector<ElfInfo> elves;
+  std::vector<Account> accounts;
+  std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
+  std::vector<std::pair<NodeId, FileKind>> kinds;
+};
+
+}  // namespace iotaudit

@@ -1,0 +1,182 @@
+// The full result as JSON. The shape is versioned (schema/report.schema.json, "iotaudit-report/1");
+// everything except `stats` is deterministic for a given input and tool version.
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.hpp"
+#include "report/report.hpp"
+
+namespace iotaudit::report {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+ordered_json evidence_json(const Evidence& e) {
+  ordered_json j;
+  j["logical_path"] = e.logical_path;
+  if (!e.path.empty()) j["path"] = e.path;
+  if (e.line) j["line"] = *e.line;
+  if (e.offset) j["offset"] = *e.offset;
+  if (e.length) j["length"] = *e.length;
+  if (!e.excerpt.empty()) j["excerpt"] = e.excerpt;
+  ordered_json facts = ordered_json::object();
+  for (const auto& [k, v] : e.facts) facts[k] = v;
+  j["facts"] = facts;
+  return j;
+}
+
+}  // namespace
+
+void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
+  const Tree& t = *r.tree;
+  ordered_json j;
+  j["schema"] = kReportSchema;
+  j["tool"] = {{"name", "iotaudit"}, {"version", opt.tool_version}};
+  ordered_json input;
+  input["path"] = r.input.path;
+  input["name"] = r.input.name;
+  input["kind"] = r.input.kind;
+  if (r.input.kind == "image") {
+    input["size"] = r.input.size;
+    input["sha256"] = r.input.sha256;
+  }
+  j["input"] = input;
+
+  ordered_json summary;
+  std::map<std::string, int> by_sev;
+  for (const auto& f : r.findings) by_sev[to_string(f.severity)]++;
+  ordered_json sev = ordered_json::object();
+  for (Severity s : {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info})
+    sev[to_string(s)] = by_sev[to_string(s)];
+  summary["findings"] = r.findings.size();
+  summary["by_severity"] = sev;
+  summary["nodes"] = r.stats.nodes;
+  summary["files"] = r.stats.files;
+  summary["root_filesystems"] = r.facts.rootfs.size();
+  summary["accounts"] = r.facts.accounts.size();
+  summary["elf_files"] = r.facts.elves.size();
+  j["summary"] = summary;
+
+  // Layers: every container found, in logical-path order.
+  std::vector<std::pair<std::string, NodeId>> layers;
+  std::vector<std::tuple<std::string, NodeId, const Diagnostic*>> diags;
+  for (NodeId id = 0; id < t.size(); ++id) {
+    const Node& n = t.at(id);
+    if (n.type == NodeType::region) layers.emplace_back(t.logical_path(id), id);
+    for (const auto& d : n.diagnostics) diags.emplace_back(t.logical_path(id), id, &d);
+  }
+  std::sort(layers.begin(), layers.end());
+  ordered_json jl = ordered_json::array();
+  for (const auto& [lp, id] : layers) {
+    const Node& n = t.at(id);
+    ordered_json l;
+    l["logical_path"] = lp;
+    l["format"] = n.format;
+    l["container"] = t.logical_path(n.origin.container);
+    l["offset"] = n.origin.offset;
+    l["length"] = n.origin.length;
+    l["size"] = n.size;
+    std::string status = "ok";
+    for (const auto& d : n.diagnostics) {
+      if (d.code.ends_with(".unsupported")) status = "unsupported";
+      else if (status == "ok" && d.severity >= Severity::medium) status = "partial";
+    }
+    l["status"] = status;
+    jl.push_back(l);
+  }
+  j["layers"] = jl;
+
+  ordered_json roots = ordered_json::array();
+  for (NodeId id : r.facts.rootfs) roots.push_back(t.logical_path(id));
+  j["root_filesystems"] = roots;
+
+  ordered_json accts = ordered_json::array();
+  for (const auto& a : r.facts.accounts) {
+    ordered_json ja;
+    ja["name"] = a.name;
+    ja["uid"] = a.uid;
+    ja["gid"] = a.gid;
+    ja["home"] = a.home;
+    ja["shell"] = a.shell;
+    ja["password"] = to_string(a.state);
+    if (!a.hash_scheme.empty()) ja["hash_scheme"] = a.hash_scheme;
+    ja["source"] = t.logical_path(a.source);
+    ja["line"] = a.line;
+    accts.push_back(ja);
+  }
+  j["accounts"] = accts;
+
+  std::map<std::string, int> arch;
+  for (const auto& e : r.facts.elves)
+    arch[fmt::format("{} {}-bit {}", e.machine_name, e.bits, e.endian == Endian::little ? "LE" : "BE")]++;
+  ordered_json ja = ordered_json::object();
+  for (const auto& [k, v] : arch) ja[k] = v;
+  j["elf_architectures"] = ja;
+
+  ordered_json fs = ordered_json::array();
+  for (const auto& f : r.findings) {
+    ordered_json jf;
+    jf["id"] = f.fingerprint;
+    jf["check"] = f.check_id;
+    jf["severity"] = to_string(f.severity);
+    jf["title"] = f.title;
+    jf["description"] = f.description;
+    jf["remediation"] = f.remediation;
+    ordered_json prov = ordered_json::array();
+    for (const auto& p : f.provisions) prov.push_back({{"standard", p.standard}, {"provision", p.provision}});
+    jf["provisions"] = prov;
+    ordered_json ev = ordered_json::array();
+    for (const auto& e : f.evidence) ev.push_back(evidence_json(e));
+    jf["evidence"] = ev;
+    fs.push_back(jf);
+  }
+  j["findings"] = fs;
+
+  ordered_json vs = ordered_json::array();
+  for (const auto& v : r.verdicts) {
+    ordered_json jv;
+    jv["standard"] = v.standard;
+    jv["provision"] = v.provision;
+    jv["title"] = v.title;
+    jv["level"] = v.level;
+    jv["status"] = to_string(v.status);
+    jv["rationale"] = v.rationale;
+    jv["checks"] = v.checks;
+    jv["findings"] = v.finding_fingerprints;
+    vs.push_back(jv);
+  }
+  j["verdicts"] = vs;
+
+  ordered_json runs = ordered_json::array();
+  for (const auto& c : r.check_runs) {
+    ordered_json jc;
+    jc["check"] = c.check_id;
+    jc["subjects"] = c.subjects;
+    jc["conclusive"] = c.conclusive;
+    jc["notes"] = c.notes;
+    runs.push_back(jc);
+  }
+  j["checks"] = runs;
+
+  std::sort(diags.begin(), diags.end(), [](const auto& a, const auto& b) {
+    if (std::get<0>(a) != std::get<0>(b)) return std::get<0>(a) < std::get<0>(b);
+    return std::get<2>(a)->code < std::get<2>(b)->code;
+  });
+  ordered_json jd = ordered_json::array();
+  for (const auto& [lp, id, d] : diags)
+    jd.push_back({{"logical_path", lp}, {"severity", to_string(d->severity)}, {"code", d->code}, {"message", d->message}});
+  j["diagnostics"] = jd;
+
+  j["stats"] = {{"unpack_seconds", r.stats.unpack_seconds},
+                {"analyze_seconds", r.stats.analyze_seconds},
+                {"total_seconds", r.stats.total_seconds},
+                {"bytes_unpacked", r.stats.bytes_unpacked},
+                {"threads", r.stats.threads}};
+  os << j.dump(2) << "\n";
+}
+
+}  // namespace iotaudit::report

@@ -1,0 +1,24 @@
+#include "report/report.hpp"
+
+namespace iotaudit::report {
+
+#define X(id, fn, desc) void fn(const ScanResult&, const Options&, std::ostream&);
+#include "report/formats.def"
+#undef X
+
+const std::vector<Format>& formats() {
+  static const std::vector<Format> list = {
+#define X(id, fn, desc) {#id, desc, &fn},
+#include "report/formats.def"
+#undef X
+  };
+  return list;
+}
+
+const Format* find_format(std::string_view id) {
+  for (const auto& f : formats())
+    if (f.id == id) return &f;
+  return nullptr;
+}
+
+}  // namespace iotaudit::report

@@ -1,0 +1,87 @@
+// Terminal summary: what was found inside, what is wrong with it, and which provisions fail.
+#include <algorithm>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "report/report.hpp"
+
+namespace iotaudit::report {
+
+namespace {
+const char* sev_color(Severity s) {
+  switch (s) {
+    case Severity::critical: return "\033[1;31m";
+    case Severity::high: return "\033[31m";
+    case Severity::medium: return "\033[33m";
+    case Severity::low: return "\033[36m";
+    case Severity::info: return "\033[37m";
+  }
+  return "";
+}
+const char* verdict_color(VerdictStatus v) {
+  switch (v) {
+    case VerdictStatus::pass: return "\033[32m";
+    case VerdictStatus::fail: return "\033[1;31m";
+    default: return "\033[33m";
+  }
+}
+}  // namespace
+
+void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
+  const Tree& t = *r.tree;
+  auto c = [&](const char* code) { return opt.color ? code : ""; };
+  const char* reset = opt.color ? "\033[0m" : "";
+  os << fmt::format("{}iotaudit {}{} — {}\n", c("\033[1m"), opt.tool_version, reset, r.input.path);
+  if (r.input.kind == "image")
+    os << fmt::format("  image   {} bytes, sha256 {}\n", r.input.size, r.input.sha256);
+  else
+    os << "  input   extracted root filesystem (directory)\n";
+
+  std::vector<std::pair<std::string, NodeId>> layers;
+  std::size_t diag_count = 0;
+  for (NodeId id = 0; id < t.size(); ++id) {
+    if (t.at(id).type == NodeType::region) layers.emplace_back(t.logical_path(id), id);
+    diag_count += t.at(id).diagnostics.size();
+  }
+  std::sort(layers.begin(), layers.end());
+  os << fmt::format("\nLayers ({})\n", layers.size());
+  for (const auto& [lp, id] : layers) {
+    const Node& n = t.at(id);
+    os << fmt::format("  {:<56} {:>10} bytes{}\n", lp, n.size,
+                      n.diagnostics.empty() ? "" : fmt::format("  [{} diagnostic(s)]", n.diagnostics.size()));
+  }
+  std::map<std::string, int> arch;
+  for (const auto& e : r.facts.elves)
+    arch[fmt::format("{} {}-bit {}", e.machine_name, e.bits, e.endian == Endian::little ? "LE" : "BE")]++;
+  os << fmt::format("\nContents: {} files, {} ELF", r.stats.files, r.facts.elves.size());
+  for (const auto& [k, v] : arch) os << fmt::format(" ({}: {})", k, v);
+  os << "\n";
+  for (NodeId root : r.facts.rootfs) os << fmt::format("  root filesystem  {}\n", t.logical_path(root));
+  std::size_t with_pw = 0;
+  for (const auto& a : r.facts.accounts) with_pw += a.state == PasswordState::hash || a.state == PasswordState::empty;
+  os << fmt::format("  accounts         {} ({} with a usable password)\n", r.facts.accounts.size(), with_pw);
+
+  os << fmt::format("\nFindings ({})\n", r.findings.size());
+  for (const auto& f : r.findings) {
+    os << fmt::format("  {}{:<8}{} {}\n", c(sev_color(f.severity)), to_string(f.severity), reset, f.title);
+    for (const auto& e : f.evidence) {
+      os << fmt::format("           at {}{}\n", e.logical_path, e.line ? fmt::format(":{}", *e.line) : "");
+      if (!e.excerpt.empty()) os << fmt::format("           {}\n", e.excerpt);
+    }
+    if (!f.provisions.empty()) {
+      std::string p;
+      for (const auto& pr : f.provisions) p += (p.empty() ? "" : ", ") + pr.standard + " " + pr.provision;
+      os << fmt::format("           breaks {}\n", p);
+    }
+  }
+  os << "\nVerdicts\n";
+  for (const auto& v : r.verdicts)
+    os << fmt::format("  {} {:<8} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
+                      to_string(v.status), reset, v.rationale);
+  if (diag_count > 0) os << fmt::format("\n{} diagnostic(s) recorded; see the JSON report.\n", diag_count);
+  os << fmt::format("\nScanned in {:.2f} s ({} nodes, {} thread(s)).\n", r.stats.total_seconds, r.stats.nodes,
+                    r.stats.threads);
+}
+
+}  // namespace iotaudit::report

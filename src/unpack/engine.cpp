@@ -1,0 +1,274 @@
+#include "unpack/engine.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "core/hash.hpp"
+#include "formats/elf_header.hpp"
+
+namespace iotaudit::unpack {
+namespace {
+
+struct Candidate {
+  std::uint64_t offset;
+  std::size_t unpacker;  // index in registry order
+};
+
+// Finds every signature hit of every unpacker in `view`.
+std::vector<Candidate> find_candidates(ByteView view, bool carve) {
+  std::vector<Candidate> out;
+  const auto& reg = registry();
+  for (std::size_t u = 0; u < reg.size(); ++u) {
+    for (const Magic& m : reg[u]->descriptor().magics) {
+      if (!carve) {
+        if (view.has_at(m.offset, m.bytes)) out.push_back({0, u});
+        continue;
+      }
+      const auto* base = view.data();
+      std::size_t pos = 0;
+      while (pos + m.bytes.size() <= view.size()) {
+        const void* hit = memmem(base + pos, view.size() - pos, m.bytes.data(), m.bytes.size());
+        if (hit == nullptr) break;
+        auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
+        if (at >= m.offset) out.push_back({at - m.offset, u});
+        pos = at + 1;
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Candidate& a, const Candidate& b) {
+    return a.offset != b.offset ? a.offset < b.offset : a.unpacker < b.unpacker;
+  });
+  out.erase(std::unique(out.begin(), out.end(),
+                        [](const Candidate& a, const Candidate& b) {
+                          return a.offset == b.offset && a.unpacker == b.unpacker;
+                        }),
+            out.end());
+  return out;
+}
+
+bool is_archive_unpacker(const std::string& id) { return id == "tar" || id == "cpio" || id == "zip"; }
+
+}  // namespace
+
+void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, bool carve) {
+  BlobPtr blob = tree.content(node);
+  ByteView view = blob->view();
+  if (view.empty()) return;
+  const auto& reg = registry();
+  auto candidates = find_candidates(view, carve);
+  std::uint64_t cursor = 0;
+  unsigned validated = 0;
+  for (const Candidate& c : candidates) {
+    if (c.offset < cursor) continue;
+    if (budget_.expired()) {
+      tree.add_diagnostic(node, {Severity::high, "limit.time", "time limit reached; blob not fully scanned"});
+      return;
+    }
+    if (++validated > budget_.limits().max_carves_per_blob) {
+      tree.add_diagnostic(node, {Severity::high, "limit.carves",
+                                 fmt::format("more than {} signature candidates; rest of blob not scanned",
+                                             budget_.limits().max_carves_per_blob)});
+      return;
+    }
+    const Unpacker& u = *reg[c.unpacker];
+    const Descriptor& d = u.descriptor();
+    ByteView at = view.tail(c.offset);
+    auto probe = u.probe(at);
+    if (!probe) continue;  // not a real instance: signature hit in unrelated data
+
+    if (!budget_.take_node()) {
+      tree.add_diagnostic(node, {Severity::high, "limit.nodes", "node limit reached; container not extracted"});
+      return;
+    }
+    std::uint64_t claimed = probe->length ? std::min<std::uint64_t>(probe->length, at.size()) : at.size();
+    Node r;
+    r.parent = node;
+    r.name = fmt::format("{}@{}", d.id, hex_u64(c.offset));
+    r.type = NodeType::region;
+    r.format = d.id;
+    r.origin = {node, c.offset, probe->length, d.id};
+    r.content = slice_blob(blob, c.offset, claimed);
+    r.size = claimed;
+    NodeId region = tree.add(std::move(r));
+    if (region == kNoNode) return;
+    if (probe->unsupported) {
+      tree.add_diagnostic(region, {Severity::medium, d.id + ".unsupported",
+                                   fmt::format("{} found but not extracted: {}", d.id, *probe->unsupported)});
+      cursor = c.offset + std::max<std::uint64_t>(probe->length, 1);
+      continue;
+    }
+    if (depth + 1 > budget_.limits().max_depth) {
+      tree.add_diagnostic(region, {Severity::high, "limit.depth",
+                                   fmt::format("nesting deeper than {}; not extracted", budget_.limits().max_depth)});
+      cursor = c.offset + std::max<std::uint64_t>(probe->length, 1);
+      continue;
+    }
+    Context ctx{tree, budget_, region, tree.at(region).content};
+    auto consumed = u.unpack(ctx);
+    std::uint64_t length = probe->length;
+    if (!consumed) {
+      tree.add_diagnostic(region, {Severity::medium, d.id + ".error",
+                                   fmt::format("{}: {}", to_string(consumed.error().code), consumed.error().message)});
+    } else if (*consumed > 0) {
+      length = std::max(length, *consumed);
+    }
+    Node& rn = tree.mut(region);
+    rn.origin.length = length;
+    if (d.filesystem) {
+      rn.size = length ? length : claimed;
+      if (!rn.children.empty()) schedule_members(tree, group, rn.children.front(), depth + 1, d.id);
+    } else {
+      rn.size = rn.content ? rn.content->view().size() : 0;
+      group.run([this, &tree, &group, region, depth] { process(tree, group, region, depth + 1, true); });
+    }
+    // A stream of unknown length that failed consumed nothing we can skip safely.
+    cursor = c.offset + std::max<std::uint64_t>(length, 1);
+  }
+}
+
+void Engine::schedule_members(Tree& tree, TaskGroup& group, NodeId fs_root, unsigned depth,
+                              const std::string& unpacker) {
+  std::vector<NodeId> stack{fs_root};
+  while (!stack.empty()) {
+    NodeId id = stack.back();
+    stack.pop_back();
+    const Node& n = tree.at(id);
+    if (n.type == NodeType::directory) {
+      for (NodeId c : n.children) stack.push_back(c);
+      continue;
+    }
+    if (n.type != NodeType::file) continue;
+    std::uint64_t size = n.content ? n.content->view().size() : n.size;
+    if (size < 64) continue;
+    // Files of archives (update bundles, tarballs) may be raw images with containers at an offset;
+    // files of filesystems are only identified at offset 0, as binaries routinely embed magics.
+    bool carve = false;
+    if (is_archive_unpacker(unpacker) && size >= 65536 && n.content &&
+        !formats::looks_like_elf(n.content->view()))
+      carve = true;
+    group.run([this, &tree, &group, id, depth, carve] { process(tree, group, id, depth, carve); });
+  }
+}
+
+std::unique_ptr<Tree> Engine::unpack_blob(BlobPtr blob, std::string name) {
+  auto tree = std::make_unique<Tree>();
+  Node root;
+  root.name = std::move(name);
+  root.type = NodeType::image;
+  root.size = blob->view().size();
+  root.content = std::move(blob);
+  root.mode = S_IFREG | 0644;
+  NodeId id = tree->add(std::move(root));
+  auto group = executor_.make_group();
+  group->run([this, t = tree.get(), g = group.get(), id] { process(*t, *g, id, 0, true); });
+  group->wait();
+  tree->finalize();
+  return tree;
+}
+
+Result<std::unique_ptr<Tree>> Engine::unpack_file(const std::string& path) {
+  ASSIGN_OR_RETURN(BlobPtr blob, map_file(path));
+  auto tree = unpack_blob(std::move(blob), std::filesystem::path(path).filename().string());
+  return tree;
+}
+
+Result<std::unique_ptr<Tree>> Engine::load_directory(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(Errc::invalid_argument, path + ": not a directory");
+  auto tree = std::make_unique<Tree>();
+  Node root;
+  root.name = std::filesystem::path(path).filename().string();
+  if (root.name.empty()) root.name = std::filesystem::path(path).parent_path().filename().string();
+  root.type = NodeType::directory;
+  root.path = "/";
+  root.mode = st.st_mode;
+  root.uid = st.st_uid;
+  root.gid = st.st_gid;
+  root.mtime = st.st_mtime;
+  root.origin.unpacker = "directory";
+  NodeId root_id = tree->add(std::move(root));
+  tree->mut(root_id).fs_root = root_id;
+
+  // Depth-first walk with lstat only: links are recorded, never followed out of the directory.
+  struct Item {
+    std::string host, logical;
+    NodeId node;
+    unsigned depth;
+  };
+  std::vector<Item> stack{{path, "", root_id, 0}};
+  while (!stack.empty()) {
+    Item it = std::move(stack.back());
+    stack.pop_back();
+    DIR* dir = ::opendir(it.host.c_str());
+    if (dir == nullptr) {
+      tree->add_diagnostic(it.node, {Severity::medium, "directory.unreadable",
+                                     fmt::format("cannot list: {}", std::strerror(errno))});
+      continue;
+    }
+    std::vector<std::string> names;
+    while (dirent* de = ::readdir(dir)) {
+      std::string n = de->d_name;
+      if (n != "." && n != "..") names.push_back(std::move(n));
+    }
+    ::closedir(dir);
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+      std::string host = it.host + "/" + n;
+      struct stat s {};
+      if (::lstat(host.c_str(), &s) != 0) continue;
+      if (!budget_.take_node()) {
+        tree->add_diagnostic(root_id, {Severity::high, "limit.nodes", "node limit reached; directory walk stopped"});
+        stack.clear();
+        break;
+      }
+      Node e;
+      e.parent = it.node;
+      e.name = n;
+      e.path = it.logical + "/" + n;
+      e.fs_root = root_id;
+      e.mode = s.st_mode;
+      e.uid = s.st_uid;
+      e.gid = s.st_gid;
+      e.mtime = s.st_mtime;
+      e.size = static_cast<std::uint64_t>(s.st_size);
+      e.origin.unpacker = "directory";
+      if (S_ISDIR(s.st_mode)) e.type = NodeType::directory;
+      else if (S_ISLNK(s.st_mode)) {
+        e.type = NodeType::symlink;
+        std::string target(static_cast<std::size_t>(s.st_size) + 1, '\0');
+        ssize_t len = ::readlink(host.c_str(), target.data(), target.size());
+        e.link_target = len > 0 ? target.substr(0, static_cast<std::size_t>(len)) : "";
+      } else if (S_ISREG(s.st_mode)) {
+        e.type = NodeType::file;
+        e.host_path = host;
+      } else if (S_ISCHR(s.st_mode)) e.type = NodeType::char_device;
+      else if (S_ISBLK(s.st_mode)) e.type = NodeType::block_device;
+      else if (S_ISFIFO(s.st_mode)) e.type = NodeType::fifo;
+      else e.type = NodeType::socket;
+      NodeId id = tree->add(std::move(e));
+      if (S_ISDIR(s.st_mode)) {
+        if (it.depth + 1 > 256) {
+          tree->add_diagnostic(id, {Severity::high, "directory.depth", "nesting deeper than 256; not descended"});
+          continue;
+        }
+        stack.push_back({host, it.logical + "/" + n, id, it.depth + 1});
+      }
+    }
+  }
+  auto group = executor_.make_group();
+  schedule_members(*tree, *group, root_id, 0, "directory");
+  group->wait();
+  tree->finalize();
+  return tree;
+}
+
+}  // namespace iotaudit::unpack

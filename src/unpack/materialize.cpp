@@ -1,0 +1,255 @@
+#include "unpack/materialize.hpp"
+#include "unpack/unpacker.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace iotaudit::unpack {
+namespace {
+
+bool safe_component(std::string_view c) {
+  return !c.empty() && c != "." && c != ".." && c.find('/') == std::string_view::npos &&
+         c.find('\0') == std::string_view::npos && c.size() < 256;
+}
+
+// An owned directory descriptor.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+struct Writer {
+  const Tree& tree;
+  MaterializeStats stats;
+  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+  std::vector<std::pair<std::string, std::uint32_t>> dir_modes;
+  std::vector<std::string> errors;
+
+  // Creates (or opens, if this run created it already) a directory under `parent`.
+  Fd subdir(int parent, const std::string& name) {
+    if (!safe_component(name)) return Fd();
+    if (::mkdirat(parent, name.c_str(), 0700) != 0 && errno != EEXIST) return Fd();
+    return Fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
+
+  bool write_file(int dir, const std::string& name, ByteView data, std::uint32_t mode, std::int64_t mtime) {
+    if (!safe_component(name)) return false;
+    int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    std::size_t off = 0;
+    bool ok = true;
+    while (off < data.size()) {
+      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+      if (n <= 0) {
+        ok = false;
+        break;
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    ::fchmod(fd, mode & 0777);
+    timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+    ::futimens(fd, ts);
+    ::close(fd);
+    stats.bytes += off;
+    return ok;
+  }
+
+  // Relative symlink target, from the directory holding the link, to the canonical location of
+  // its target inside the filesystem rooted at fs_root.
+  std::optional<std::string> safe_link_target(const Node& link) {
+    std::string canon = tree.canonical(link.fs_root, link.parent, link.link_target);
+    auto parent_parts = split_path(tree.at(link.parent).path);
+    if (link.parent == link.fs_root) parent_parts.clear();
+    std::string rel;
+    for (std::size_t i = 0; i < parent_parts.size(); ++i) rel += "../";
+    std::string tail = canon.size() > 1 ? canon.substr(1) : "";
+    if (tail.empty()) rel = rel.empty() ? "." : rel.substr(0, rel.size() - 1);
+    else rel += tail;
+    for (auto c : split_path(tail))
+      if (!safe_component(c)) return std::nullopt;
+    return rel;
+  }
+
+  void record(NodeId id, const std::string& out_path, bool materialized, const std::string& note) {
+    const Node& n = tree.at(id);
+    nlohmann::ordered_json j;
+    j["logical_path"] = tree.logical_path(id);
+    if (n.fs_root != kNoNode) j["path"] = n.path;
+    j["type"] = to_string(n.type);
+    j["size"] = n.size;
+    j["mode"] = fmt::format("{:04o}", n.mode & 07777);
+    j["uid"] = n.uid;
+    j["gid"] = n.gid;
+    j["mtime"] = n.mtime;
+    if (!n.link_target.empty()) j["link_target"] = n.link_target;
+    if (n.type == NodeType::char_device || n.type == NodeType::block_device)
+      j["rdev"] = fmt::format("{}:{}", n.rdev_major, n.rdev_minor);
+    j["container"] = n.origin.container == kNoNode ? nullptr : nlohmann::ordered_json(tree.logical_path(n.origin.container));
+    j["offset"] = n.origin.offset;
+    j["unpacker"] = n.origin.unpacker;
+    j["output"] = materialized ? nlohmann::ordered_json(out_path) : nlohmann::ordered_json(nullptr);
+    if (!note.empty()) j["note"] = note;
+    if (!n.diagnostics.empty()) {
+      auto d = nlohmann::ordered_json::array();
+      for (const auto& x : n.diagnostics) d.push_back({{"code", x.code}, {"message", x.message}});
+      j["diagnostics"] = d;
+    }
+    nodes.push_back(j);
+  }
+
+  // Writes node `id` whose output location is `dir_fd`/`name` (relative path `rel`).
+  void walk(NodeId id, int dir_fd, const std::string& rel_dir, const std::string& name) {
+    const Node& n = tree.at(id);
+    std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
+    switch (n.type) {
+      case NodeType::image:
+      case NodeType::region: {
+        // A container: its own directory holds what was found in it; a decoded stream's bytes are
+        // written there as "decoded".
+        Fd d = n.type == NodeType::image ? Fd(::dup(dir_fd)) : subdir(dir_fd, name);
+        std::string here = n.type == NodeType::image ? rel_dir : rel;
+        if (!d.ok()) {
+          errors.push_back(fmt::format("{}: cannot create directory", rel));
+          record(id, rel, false, "directory could not be created");
+          return;
+        }
+        record(id, here, true, "");
+        const Unpacker* u = n.type == NodeType::region ? find(n.format) : nullptr;
+        if (u != nullptr && !u->descriptor().filesystem && n.content) {
+          if (write_file(d.get(), "decoded", n.content->view(), 0644, 0)) ++stats.files;
+        }
+        for (NodeId c : n.children) {
+          const Node& cn = tree.at(c);
+          if (cn.type == NodeType::directory && cn.fs_root == c) walk_fs_root(c, d.get(), here);
+          else walk(c, d.get(), here, cn.name);
+        }
+        return;
+      }
+      case NodeType::directory: {
+        Fd d = subdir(dir_fd, name);
+        if (!d.ok()) {
+          errors.push_back(fmt::format("{}: cannot create directory", rel));
+          record(id, rel, false, "directory could not be created");
+          return;
+        }
+        ++stats.dirs;
+        record(id, rel, true, "");
+        dir_modes.emplace_back(rel, n.mode);
+        for (NodeId c : n.children) walk(c, d.get(), rel, tree.at(c).name);
+        return;
+      }
+      case NodeType::file:
+      case NodeType::hardlink: {
+        BlobPtr b = tree.content(id);
+        bool ok = write_file(dir_fd, name, b->view(), n.mode, n.mtime);
+        if (ok) ++stats.files;
+        else errors.push_back(fmt::format("{}: cannot write", rel));
+        record(id, rel, ok, n.type == NodeType::hardlink ? "hard link written as a copy" : "");
+        // Containers found inside a file go next to it.
+        if (!n.children.empty()) {
+          Fd d = subdir(dir_fd, name + ".extracted");
+          if (d.ok())
+            for (NodeId c : n.children) walk(c, d.get(), rel + ".extracted", tree.at(c).name);
+        }
+        return;
+      }
+      case NodeType::symlink: {
+        auto target = safe_link_target(n);
+        bool ok = target && safe_component(name) && ::symlinkat(target->c_str(), dir_fd, name.c_str()) == 0;
+        if (ok) ++stats.symlinks;
+        else ++stats.skipped;
+        record(id, rel, ok, ok && *target != n.link_target ? "target rewritten to " + *target : (ok ? "" : "not written"));
+        return;
+      }
+      default:
+        ++stats.skipped;
+        record(id, rel, false, "special file listed, not created");
+        return;
+    }
+  }
+
+  void walk_fs_root(NodeId root, int dir_fd, const std::string& rel_dir) {
+    const Node& n = tree.at(root);
+    record(root, rel_dir, true, "");
+    if (n.type == NodeType::directory && !rel_dir.empty()) dir_modes.emplace_back(rel_dir, n.mode);
+    for (NodeId c : n.children) walk(c, dir_fd, rel_dir, tree.at(c).name);
+  }
+};
+
+}  // namespace
+
+Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, const std::string& out_dir) {
+  if (::mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(Errc::io, fmt::format("{}: {}", out_dir, std::strerror(errno)));
+  Fd top(::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!top.ok()) return fail(Errc::io, fmt::format("{}: {}", out_dir, std::strerror(errno)));
+  // Refuse a non-empty directory: never mix with, or overwrite, what is already there.
+  {
+    int pfd = ::dup(top.get());
+    DIR* d = pfd >= 0 ? ::fdopendir(pfd) : nullptr;  // owns pfd from here on
+    if (d == nullptr) {
+      if (pfd >= 0) ::close(pfd);
+      return fail(Errc::io, fmt::format("{}: cannot list", out_dir));
+    }
+    bool empty = true;
+    while (dirent* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) empty = false;
+    ::closedir(d);
+    if (!empty) return fail(Errc::invalid_argument, fmt::format("{}: directory is not empty", out_dir));
+  }
+  Writer w{tree, {}, nlohmann::ordered_json::array(), {}, {}};
+  NodeId root = tree.root();
+  if (root == kNoNode) return fail(Errc::internal, "empty tree");
+  if (tree.at(root).type == NodeType::directory) {
+    Fd d = w.subdir(top.get(), "rootfs");
+    if (!d.ok()) return fail(Errc::io, "cannot create rootfs directory");
+    w.walk_fs_root(root, d.get(), "rootfs");
+  } else {
+    w.walk(root, top.get(), "", tree.at(root).name);
+  }
+  // Directory modes last, keeping owner rwx so the tree stays removable by the user.
+  for (auto it = w.dir_modes.rbegin(); it != w.dir_modes.rend(); ++it)
+    ::fchmodat(top.get(), it->first.c_str(), (it->second & 0777) | 0700, 0);  // dirs created here, no links
+
+  nlohmann::ordered_json j;
+  j["schema"] = "iotaudit-extract/1";
+  j["input"] = {{"path", input.path}, {"name", input.name}, {"kind", input.kind}, {"sha256", input.sha256}};
+  j["stats"] = {{"files", w.stats.files}, {"directories", w.stats.dirs}, {"symlinks", w.stats.symlinks},
+                {"not_materialized", w.stats.skipped}, {"bytes", w.stats.bytes}};
+  j["errors"] = w.errors;
+  j["nodes"] = w.nodes;
+  int fd = ::openat(top.get(), "extract.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return fail(Errc::io, "cannot write extract.json");
+  std::string text = j.dump(2) + "\n";
+  ssize_t n = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(text.size())) return fail(Errc::io, "short write of extract.json");
+  return w.stats;
+}
+
+}  // namespace iotaudit::unpack

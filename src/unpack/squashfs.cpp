@@ -1,0 +1,355 @@
+// SquashFS 4.0 through libsquashfs (squashfs-tools-ng). The image is read from memory through a
+// custom sqfs_file_t, so carved filesystems are never copied. Directories are walked by hand
+// (not sqfs_dir_reader_get_full_hierarchy) so that one corrupt directory or file costs only that
+// entry: everything else is still extracted, and each failure is a diagnostic on its node.
+#include <sys/stat.h>
+
+#include <cstring>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <sqfs/compressor.h>
+#include <sqfs/data_reader.h>
+#include <sqfs/dir.h>
+#include <sqfs/dir_reader.h>
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/io.h>
+#include <sqfs/super.h>
+
+#include "formats/squashfs_super.hpp"
+#include "unpack/unpacker.hpp"
+
+namespace iotaudit::unpack {
+namespace {
+
+struct MemFile {
+  sqfs_file_t base;  // must be first: libsquashfs passes sqfs_file_t*
+  ByteView view;
+};
+
+int mem_read_at(sqfs_file_t* f, sqfs_u64 offset, void* buffer, size_t size) {
+  auto* m = reinterpret_cast<MemFile*>(f);
+  if (offset > m->view.size() || size > m->view.size() - offset) return SQFS_ERROR_OUT_OF_BOUNDS;
+  std::memcpy(buffer, m->view.data() + offset, size);
+  return 0;
+}
+int mem_write_at(sqfs_file_t*, sqfs_u64, const void*, size_t) { return SQFS_ERROR_IO; }
+sqfs_u64 mem_get_size(const sqfs_file_t* f) {
+  return reinterpret_cast<const MemFile*>(f)->view.size();
+}
+int mem_truncate(sqfs_file_t*, sqfs_u64) { return SQFS_ERROR_IO; }
+void mem_destroy(sqfs_object_t*) {}  // owned by the caller's stack frame
+
+const char* sqfs_error_text(int err) {
+  switch (err) {
+    case SQFS_ERROR_ALLOC: return "allocation failed";
+    case SQFS_ERROR_IO: return "I/O error";
+    case SQFS_ERROR_COMPRESSOR: return "decompression failed";
+    case SQFS_ERROR_INTERNAL: return "internal error";
+    case SQFS_ERROR_CORRUPTED: return "corrupted data";
+    case SQFS_ERROR_UNSUPPORTED: return "unsupported feature";
+    case SQFS_ERROR_OVERFLOW: return "numeric overflow";
+    case SQFS_ERROR_OUT_OF_BOUNDS: return "reference beyond the end of the image";
+    case SFQS_ERROR_SUPER_MAGIC: return "bad superblock magic";
+    case SFQS_ERROR_SUPER_VERSION: return "unsupported superblock version";
+    case SQFS_ERROR_SUPER_BLOCK_SIZE: return "bad block size";
+    case SQFS_ERROR_NOT_DIR: return "not a directory";
+    case SQFS_ERROR_NO_ENTRY: return "no such entry";
+    case SQFS_ERROR_LINK_LOOP: return "link loop";
+    case SQFS_ERROR_NOT_FILE: return "not a file";
+    case SQFS_ERROR_ARG_INVALID: return "invalid argument";
+    case SQFS_ERROR_SEQUENCE: return "call sequence error";
+    default: return "unknown error";
+  }
+}
+
+template <class T>
+struct SqfsPtr {
+  T* p = nullptr;
+  ~SqfsPtr() {
+    if (p) sqfs_destroy(p);
+  }
+};
+struct FreePtr {
+  void* p = nullptr;
+  ~FreePtr() {
+    if (p) sqfs_free(p);
+  }
+};
+
+NodeType node_type(const sqfs_inode_generic_t* in) {
+  switch (in->base.type) {
+    case SQFS_INODE_DIR: case SQFS_INODE_EXT_DIR: return NodeType::directory;
+    case SQFS_INODE_FILE: case SQFS_INODE_EXT_FILE: return NodeType::file;
+    case SQFS_INODE_SLINK: case SQFS_INODE_EXT_SLINK: return NodeType::symlink;
+    case SQFS_INODE_BDEV: case SQFS_INODE_EXT_BDEV: return NodeType::block_device;
+    case SQFS_INODE_CDEV: case SQFS_INODE_EXT_CDEV: return NodeType::char_device;
+    case SQFS_INODE_FIFO: case SQFS_INODE_EXT_FIFO: return NodeType::fifo;
+    default: return NodeType::socket;
+  }
+}
+
+std::uint32_t type_bits(NodeType t) {
+  switch (t) {
+    case NodeType::directory: return S_IFDIR;
+    case NodeType::symlink: return S_IFLNK;
+    case NodeType::block_device: return S_IFBLK;
+    case NodeType::char_device: return S_IFCHR;
+    case NodeType::fifo: return S_IFIFO;
+    case NodeType::socket: return S_IFSOCK;
+    default: return S_IFREG;
+  }
+}
+
+class SquashfsUnpacker final : public Unpacker {
+ public:
+  const Descriptor& descriptor() const override {
+    static const Descriptor d{
+        .id = "squashfs",
+        .description = "SquashFS compressed read-only filesystem",
+        .magics = {{0, "hsqs"}, {0, "sqsh"}},
+        .references = {"https://dr-emann.github.io/squashfs/squashfs.html",
+                       "Linux fs/squashfs/squashfs_fs.h"},
+        .limitations = {"version 4.0 only (1.x-3.x and big-endian images are reported as "
+                        "unsupported)",
+                        "lzo-compressed images are reported as unsupported (the Debian libsquashfs "
+                        "is built without lzo)",
+                        "extended attributes are not recorded"},
+        .filesystem = true};
+    return d;
+  }
+
+  Result<Probe> probe(ByteView data) const override {
+    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(data));
+    Probe p;
+    p.length = sb.bytes_used;
+    if (sb.version_major != 4 || sb.endian == Endian::big) {
+      p.unsupported = fmt::format("squashfs {}.{} {}-endian", sb.version_major, sb.version_minor,
+                                  sb.endian == Endian::big ? "big" : "little");
+      p.length = 0;
+      return p;
+    }
+    p.detail = fmt::format("v4.0 {}, {}-byte blocks, {} inodes", sb.compression_name(),
+                           sb.block_size, sb.inodes);
+    if (sb.compression == 3) p.unsupported = "squashfs 4.0 with lzo compression";
+    return p;
+  }
+
+  Result<std::uint64_t> unpack(Context& ctx) const override {
+    ByteView all = ctx.data->view();
+    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(all));
+    ByteView view = all.head(sb.bytes_used);
+    MemFile mf{};
+    mf.base.base.destroy = mem_destroy;
+    mf.base.base.copy = nullptr;
+    mf.base.read_at = mem_read_at;
+    mf.base.write_at = mem_write_at;
+    mf.base.get_size = mem_get_size;
+    mf.base.truncate = mem_truncate;
+    mf.view = view;
+    sqfs_file_t* file = &mf.base;
+
+    sqfs_super_t super{};
+    if (int e = sqfs_super_read(&super, file); e != 0)
+      return fail(Errc::malformed, fmt::format("superblock: {}", sqfs_error_text(e)));
+    sqfs_compressor_config_t cfg{};
+    if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
+                                    super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
+      return fail(Errc::unsupported, "compressor not supported");
+    SqfsPtr<sqfs_compressor_t> cmp;
+    if (int e = sqfs_compressor_create(&cfg, &cmp.p); e != 0)
+      return fail(Errc::unsupported, fmt::format("compressor {} not available: {}",
+                                                 sb.compression_name(), sqfs_error_text(e)));
+    SqfsPtr<sqfs_id_table_t> ids{sqfs_id_table_create(0)};
+    if (!ids.p) return fail(Errc::internal, "out of memory");
+    bool ids_ok = sqfs_id_table_read(ids.p, file, &super, cmp.p) == 0;
+    if (!ids_ok)
+      ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.id_table",
+                                           "id table unreadable; uid/gid reported as 0"});
+    SqfsPtr<sqfs_dir_reader_t> dr{sqfs_dir_reader_create(&super, cmp.p, file, 0)};
+    SqfsPtr<sqfs_data_reader_t> data{sqfs_data_reader_create(file, super.block_size, cmp.p, 0)};
+    if (!dr.p || !data.p) return fail(Errc::internal, "out of memory");
+    bool frags_ok = sqfs_data_reader_load_fragment_table(data.p, &super) == 0;
+    if (!frags_ok)
+      ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.fragment_table",
+                                           "fragment table unreadable; small files may be missing"});
+
+    FsBuilder fs(ctx.tree, ctx.budget, ctx.region, "squashfs");
+    auto id_of = [&](sqfs_u16 idx) -> std::uint32_t {
+      sqfs_u32 v = 0;
+      if (ids_ok && sqfs_id_table_index_to_id(ids.p, idx, &v) == 0) return v;
+      return 0;
+    };
+
+    FreePtr root_inode;
+    sqfs_inode_generic_t* root = nullptr;
+    if (int e = sqfs_dir_reader_get_root_inode(dr.p, &root); e != 0)
+      return fail(Errc::malformed, fmt::format("root inode: {}", sqfs_error_text(e)));
+    root_inode.p = root;
+    {
+      Node& r = ctx.tree.mut(fs.root());
+      r.mode = S_IFDIR | (root->base.mode & 07777);
+      r.uid = id_of(root->base.uid_idx);
+      r.gid = id_of(root->base.gid_idx);
+      r.mtime = root->base.mod_time;
+    }
+
+    // Explicit stack of directories to visit; inode numbers guard against directory cycles in
+    // corrupted images.
+    struct Pending {
+      std::string path;
+      std::shared_ptr<sqfs_inode_generic_t> inode;
+      NodeId node;
+      unsigned depth;
+    };
+    std::vector<Pending> stack;
+    auto own = [](sqfs_inode_generic_t* p) {
+      return std::shared_ptr<sqfs_inode_generic_t>(p, [](sqfs_inode_generic_t* q) { sqfs_free(q); });
+    };
+    root_inode.p = nullptr;
+    stack.push_back({"", own(root), fs.root(), 0});
+    std::set<sqfs_u32> visited_dirs{root->base.inode_number};
+    std::unordered_map<sqfs_u32, std::string> first_name;  // hard links share an inode number
+    std::uint64_t errors = 0;
+
+    while (!stack.empty() && !fs.stopped()) {
+      Pending cur = std::move(stack.back());
+      stack.pop_back();
+      if (ctx.budget.expired()) {
+        ctx.tree.add_diagnostic(ctx.region, {Severity::high, "limit.time",
+                                             "time limit reached; squashfs listing incomplete"});
+        break;
+      }
+      if (cur.depth > 256) {
+        ctx.tree.add_diagnostic(cur.node, {Severity::high, "squashfs.depth",
+                                           "directory nesting deeper than 256; not descended"});
+        continue;
+      }
+      if (int e = sqfs_dir_reader_open_dir(dr.p, cur.inode.get(), 0); e != 0) {
+        ctx.tree.add_diagnostic(cur.node, {Severity::medium, "squashfs.directory",
+                                           fmt::format("directory unreadable: {}", sqfs_error_text(e))});
+        ++errors;
+        continue;
+      }
+      while (true) {
+        sqfs_dir_entry_t* ent_raw = nullptr;
+        int e = sqfs_dir_reader_read(dr.p, &ent_raw);
+        if (e > 0) break;
+        if (e < 0) {
+          ctx.tree.add_diagnostic(cur.node, {Severity::medium, "squashfs.directory",
+                                             fmt::format("listing cut short: {}", sqfs_error_text(e))});
+          ++errors;
+          break;
+        }
+        FreePtr ent_guard{ent_raw};
+        std::string name(reinterpret_cast<const char*>(ent_raw->name), ent_raw->size + 1u);
+        sqfs_inode_generic_t* in_raw = nullptr;
+        std::string path = cur.path + "/" + name;
+        if (name.find('/') != std::string::npos || name == "." || name == "..") {
+          ctx.tree.add_diagnostic(cur.node, {Severity::high, "path.traversal",
+                                             fmt::format("entry name '{}' is not a single path component", name)});
+        }
+        if (int ie = sqfs_dir_reader_get_inode(dr.p, &in_raw); ie != 0) {
+          ctx.tree.add_diagnostic(cur.node, {Severity::medium, "squashfs.inode",
+                                             fmt::format("inode of '{}' unreadable: {}", name, sqfs_error_text(ie))});
+          ++errors;
+          continue;
+        }
+        auto inode = own(in_raw);
+        FsBuilder::Entry en;
+        en.path = path;
+        en.type = node_type(in_raw);
+        en.mode = type_bits(en.type) | (in_raw->base.mode & 07777u);
+        en.uid = id_of(in_raw->base.uid_idx);
+        en.gid = id_of(in_raw->base.gid_idx);
+        en.mtime = in_raw->base.mod_time;
+        std::string diag;
+        switch (in_raw->base.type) {
+          case SQFS_INODE_SLINK:
+          case SQFS_INODE_EXT_SLINK: {
+            sqfs_u32 len = in_raw->base.type == SQFS_INODE_SLINK ? in_raw->data.slink.target_size
+                                                                 : in_raw->data.slink_ext.target_size;
+            if (len > in_raw->payload_bytes_used) len = in_raw->payload_bytes_used;
+            en.link_target.assign(reinterpret_cast<const char*>(in_raw->extra), len);
+            en.size = len;
+            break;
+          }
+          case SQFS_INODE_BDEV: case SQFS_INODE_CDEV:
+            en.rdev_major = (in_raw->data.dev.devno >> 8) & 0xfff;
+            en.rdev_minor = (in_raw->data.dev.devno & 0xff) | ((in_raw->data.dev.devno >> 12) & 0xfff00);
+            break;
+          case SQFS_INODE_EXT_BDEV: case SQFS_INODE_EXT_CDEV:
+            en.rdev_major = (in_raw->data.dev_ext.devno >> 8) & 0xfff;
+            en.rdev_minor = (in_raw->data.dev_ext.devno & 0xff) | ((in_raw->data.dev_ext.devno >> 12) & 0xfff00);
+            break;
+          case SQFS_INODE_FILE:
+          case SQFS_INODE_EXT_FILE: {
+            sqfs_u64 size = 0;
+            sqfs_inode_get_file_size(in_raw, &size);
+            en.size = size;
+            auto num = in_raw->base.inode_number;
+            if (auto it = first_name.find(num); it != first_name.end()) {
+              en.type = NodeType::hardlink;
+              en.link_target = it->second;
+              break;
+            }
+            first_name[num] = path;
+            std::uint64_t want = size;
+            if (want > ctx.budget.limits().max_node_bytes) {
+              want = ctx.budget.limits().max_node_bytes;
+              diag = fmt::format("file of {} bytes truncated to the per-file limit", size);
+            }
+            if (!ctx.budget.take_bytes(want)) {
+              diag = "total output limit reached; content not read";
+              want = 0;
+            }
+            std::vector<std::uint8_t> buf(want);
+            std::uint64_t got = 0;
+            while (got < want) {
+              auto chunk = static_cast<sqfs_u32>(std::min<std::uint64_t>(want - got, 1u << 20));
+              sqfs_s32 r = sqfs_data_reader_read(data.p, in_raw, got, buf.data() + got, chunk);
+              if (r < 0) {
+                diag = fmt::format("content unreadable after {} of {} bytes: {}", got, size,
+                                   sqfs_error_text(r));
+                ++errors;
+                break;
+              }
+              if (r == 0) break;
+              got += static_cast<std::uint64_t>(r);
+            }
+            buf.resize(got);
+            en.content = make_blob(std::move(buf));
+            break;
+          }
+          default:
+            break;
+        }
+        NodeId id = fs.add(std::move(en));
+        if (id == kNoNode) break;
+        if (!diag.empty())
+          ctx.tree.add_diagnostic(id, {Severity::medium, "squashfs.file_data", diag});
+        if (node_type(in_raw) == NodeType::directory) {
+          if (!visited_dirs.insert(in_raw->base.inode_number).second) {
+            ctx.tree.add_diagnostic(id, {Severity::high, "squashfs.cycle",
+                                         "directory inode already visited (cycle); not descended"});
+            continue;
+          }
+          stack.push_back({path, std::move(inode), id, cur.depth + 1});
+        }
+      }
+    }
+    if (errors > 0)
+      ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.partial",
+                                           fmt::format("{} read errors; extraction is partial", errors)});
+    return sb.bytes_used;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Unpacker> make_squashfs_unpacker() { return std::make_unique<SquashfsUnpacker>(); }
+
+}  // namespace iotaudit::unpack
