@@ -98,8 +98,13 @@ std::optional<Severity> parse_severity(const std::string& s) {
   return std::nullopt;
 }
 
-int run_scan(const std::string& path, const CommonOptions& common, const std::vector<std::string>& formats,
-             const std::vector<std::string>& outputs, const std::string& fail_on) {
+struct ReportTarget {
+  std::string format;
+  std::string output;  // empty or "-": standard output
+};
+
+int run_scan(const std::string& path, const CommonOptions& common, const std::vector<ReportTarget>& targets,
+             const std::string& fail_on) {
   std::optional<Severity> threshold;
   if (!fail_on.empty() && fail_on != "never") {
     threshold = parse_severity(fail_on);
@@ -108,21 +113,17 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
       return kExitUsage;
     }
   }
-  std::vector<std::string> fmts = formats.empty() ? std::vector<std::string>{"text"} : formats;
-  if (outputs.size() > fmts.size()) {
-    std::cerr << "iotaudit: more -o/--output than -f/--format options\n";
-    return kExitUsage;
-  }
-  std::size_t to_stdout = fmts.size() - outputs.size();
+  std::size_t to_stdout = 0;
+  for (const auto& t : targets) to_stdout += t.output.empty() || t.output == "-";
   if (to_stdout > 1) {
-    std::cerr << "iotaudit: only one format may go to standard output; give -o FILE for the others\n";
+    std::cerr << "iotaudit: only one format may go to standard output; give -o FILE after the others\n";
     return kExitUsage;
   }
-  for (const auto& f : fmts)
-    if (!report::find_format(f)) {
+  for (const auto& t : targets)
+    if (!report::find_format(t.format)) {
       std::string known;
       for (const auto& k : report::formats()) known += (known.empty() ? "" : ", ") + k.id;
-      std::cerr << fmt::format("iotaudit: unknown format '{}' (known: {})\n", f, known);
+      std::cerr << fmt::format("iotaudit: unknown format '{}' (known: {})\n", t.format, known);
       return kExitUsage;
     }
 
@@ -139,17 +140,17 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
   }
   report::Options ropt;
   ropt.tool_version = IOTAUDIT_VERSION;
-  for (std::size_t i = 0; i < fmts.size(); ++i) {
-    const report::Format* f = report::find_format(fmts[i]);
-    if (i < outputs.size() && outputs[i] != "-") {
-      std::ofstream os(outputs[i], std::ios::binary | std::ios::trunc);
+  for (const auto& t : targets) {
+    const report::Format* f = report::find_format(t.format);
+    if (!t.output.empty() && t.output != "-") {
+      std::ofstream os(t.output, std::ios::binary | std::ios::trunc);
       if (!os) {
-        std::cerr << fmt::format("iotaudit: cannot write {}\n", outputs[i]);
+        std::cerr << fmt::format("iotaudit: cannot write {}\n", t.output);
         return kExitOutput;
       }
       f->write(*result, ropt, os);
       if (!os) return kExitOutput;
-      if (!common.quiet) std::cerr << fmt::format("wrote {} report to {}\n", f->id, outputs[i]);
+      if (!common.quiet) std::cerr << fmt::format("wrote {} report to {}\n", f->id, t.output);
     } else {
       ropt.color = f->id == "text" && ::isatty(1);
       f->write(*result, ropt, std::cout);
@@ -198,10 +199,14 @@ int main(int argc, char** argv) {
   std::string scan_path, extract_path, out_dir, fail_on = "never";
   std::vector<std::string> formats, outputs;
 
+  CLI::Option* format_opt = nullptr;
+  CLI::Option* output_opt = nullptr;
   auto* scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
   scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
-  scan->add_option("-f,--format", formats, "Report format: text, json (repeatable; pairs with -o in order)");
-  scan->add_option("-o,--output", outputs, "Output file for the matching -f (repeatable; '-' for stdout)");
+  format_opt = scan->add_option("-f,--format", formats,
+                                "Report format: text, json (repeatable; each may be followed by -o FILE)");
+  output_opt = scan->add_option("-o,--output", outputs,
+                                "Output file for the -f just before it ('-' for stdout; default stdout)");
   scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
                                          "medium, high, critical)")->capture_default_str();
   add_common(scan, scan_common);
@@ -228,7 +233,25 @@ int main(int argc, char** argv) {
       std::cout << "iotaudit " << IOTAUDIT_VERSION << "\n";
       return kExitOk;
     }
-    if (*scan) return run_scan(scan_path, scan_common, formats, outputs, fail_on);
+    if (*scan) {
+      // Pair each -o with the -f that precedes it, in command-line order.
+      std::vector<ReportTarget> targets;
+      std::size_t fi = 0, oi = 0;
+      for (const CLI::Option* o : scan->parse_order()) {
+        if (o == format_opt && fi < formats.size()) {
+          targets.push_back({formats[fi++], ""});
+        } else if (o == output_opt && oi < outputs.size()) {
+          if (targets.empty()) targets.push_back({"text", ""});
+          if (!targets.back().output.empty()) {
+            std::cerr << "iotaudit: each -o must follow its own -f\n";
+            return kExitUsage;
+          }
+          targets.back().output = outputs[oi++];
+        }
+      }
+      if (targets.empty()) targets.push_back({"text", ""});
+      return run_scan(scan_path, scan_common, targets, fail_on);
+    }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
   } catch (const std::exception& e) {
     std::cerr << fmt::format("iotaudit: internal error: {}\n", e.what());

@@ -44,11 +44,12 @@ class ByteView {
     return ByteView(data_, length < size_ ? static_cast<std::size_t>(length) : size_);
   }
   [[nodiscard]] bool starts_with(std::string_view magic) const {
-    return magic.size() <= size_ && std::memcmp(data_, magic.data(), magic.size()) == 0;
+    return magic.size() <= size_ &&
+           (magic.empty() || std::memcmp(data_, magic.data(), magic.size()) == 0);
   }
   [[nodiscard]] bool has_at(std::uint64_t offset, std::string_view magic) const {
     return offset <= size_ && magic.size() <= size_ - offset &&
-           std::memcmp(data_ + offset, magic.data(), magic.size()) == 0;
+           (magic.empty() || std::memcmp(data_ + offset, magic.data(), magic.size()) == 0);
   }
   [[nodiscard]] std::string_view as_chars() const {
     return {reinterpret_cast<const char*>(data_), size_};

@@ -82,6 +82,13 @@ struct Writer {
   // Relative symlink target, from the directory holding the link, to the canonical location of
   // its target inside the filesystem rooted at fs_root.
   std::optional<std::string> safe_link_target(const Node& link) {
+    // A relative target that only descends is kept as stored: every link it may pass through
+    // was itself written with a target that stays inside, so descending cannot leave the tree.
+    if (!link.link_target.empty() && link.link_target.front() != '/') {
+      bool descends = true;
+      for (auto c : split_path(link.link_target)) descends = descends && safe_component(c);
+      if (descends) return link.link_target;
+    }
     std::string canon = tree.canonical(link.fs_root, link.parent, link.link_target);
     auto parent_parts = split_path(tree.at(link.parent).path);
     if (link.parent == link.fs_root) parent_parts.clear();
