@@ -10,10 +10,10 @@ packages=(
   # toolchain
   g++ make cmake ninja-build pkg-config
   # libraries
-  libsquashfs-dev libarchive-dev zlib1g-dev liblzma-dev libssl-dev libcrypt-dev
+  libsquashfs-dev libarchive-dev zlib1g-dev liblzma-dev liblzo2-dev libssl-dev libcrypt-dev
   libtbb-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev
   # tests and demo image
-  libgtest-dev squashfs-tools cpio xz-utils gzip tar python3
+  libgtest-dev squashfs-tools cpio xz-utils gzip tar python3 python3-jsonschema
 )
 for arg in "$@"; do
   case "$arg" in

@@ -65,6 +65,9 @@ class TbbExecutor final : public Executor {
  public:
   explicit TbbExecutor(unsigned threads)
       : threads_(threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads),
+        // Raises TBB's worker limit when more threads than cores are asked for (else TBB warns
+        // and silently uses fewer).
+        control_(tbb::global_control::max_allowed_parallelism, threads_),
         arena_(static_cast<int>(threads_)) {}
   std::unique_ptr<TaskGroup> make_group() override { return std::make_unique<TbbGroup>(arena_); }
   unsigned concurrency() const override { return threads_; }
@@ -76,6 +79,7 @@ class TbbExecutor final : public Executor {
 
  private:
   unsigned threads_;
+  tbb::global_control control_;
   tbb::task_arena arena_;
 };
 

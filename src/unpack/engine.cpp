@@ -233,7 +233,8 @@ Result<std::unique_ptr<Tree>> Engine::load_directory(const std::string& path) {
       Node e;
       e.parent = it.node;
       e.name = n;
-      e.path = it.logical + "/" + n;
+      e.path.reserve(it.logical.size() + 1 + n.size());  // appends: GCC 12 -Wrestrict false positive on a + "/" + b
+      e.path.append(it.logical).append("/").append(n);
       e.fs_root = root_id;
       e.mode = s.st_mode;
       e.uid = s.st_uid;
@@ -260,7 +261,7 @@ Result<std::unique_ptr<Tree>> Engine::load_directory(const std::string& path) {
           tree->add_diagnostic(id, {Severity::high, "directory.depth", "nesting deeper than 256; not descended"});
           continue;
         }
-        stack.push_back({host, it.logical + "/" + n, id, it.depth + 1});
+        stack.push_back({host, tree->at(id).path, id, it.depth + 1});
       }
     }
   }

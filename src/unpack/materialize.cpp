@@ -241,7 +241,8 @@ Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, c
   }
   // Directory modes last, keeping owner rwx so the tree stays removable by the user.
   for (auto it = w.dir_modes.rbegin(); it != w.dir_modes.rend(); ++it)
-    ::fchmodat(top.get(), it->first.c_str(), (it->second & 0777) | 0700, 0);  // dirs created here, no links
+    if (::fchmodat(top.get(), it->first.c_str(), (it->second & 0777) | 0700, 0) != 0)  // dirs we created: no links
+      w.errors.push_back(fmt::format("{}: cannot set mode", it->first));
 
   nlohmann::ordered_json j;
   j["schema"] = "iotaudit-extract/1";

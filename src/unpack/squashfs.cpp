@@ -19,6 +19,8 @@
 #include <sqfs/io.h>
 #include <sqfs/super.h>
 
+#include <lzo/lzo1x.h>
+
 #include "formats/squashfs_super.hpp"
 #include "unpack/unpacker.hpp"
 
@@ -80,6 +82,38 @@ struct FreePtr {
   }
 };
 
+// Debian builds libsquashfs without lzo (licence), yet router SDKs commonly use it; libsquashfs
+// accepts any object implementing sqfs_compressor_t, so lzo decoding is supplied here via liblzo2.
+struct LzoDecompressor {
+  sqfs_compressor_t base;  // must be first
+};
+
+sqfs_s32 lzo_do_block(sqfs_compressor_t*, const sqfs_u8* in, sqfs_u32 size, sqfs_u8* out, sqfs_u32 outsize) {
+  lzo_uint len = outsize;
+  int rc = lzo1x_decompress_safe(in, size, out, &len, nullptr);
+  if (rc != LZO_E_OK || len > outsize) return SQFS_ERROR_COMPRESSOR;
+  return static_cast<sqfs_s32>(len);
+}
+void lzo_get_configuration(const sqfs_compressor_t*, sqfs_compressor_config_t* cfg) {
+  std::memset(cfg, 0, sizeof *cfg);
+  cfg->id = SQFS_COMP_LZO;
+  cfg->flags = SQFS_COMP_FLAG_UNCOMPRESS;
+}
+int lzo_options(sqfs_compressor_t*, sqfs_file_t*) { return 0; }
+void lzo_destroy(sqfs_object_t* obj) { delete reinterpret_cast<LzoDecompressor*>(obj); }
+
+sqfs_compressor_t* make_lzo_decompressor() {
+  if (lzo_init() != LZO_E_OK) return nullptr;
+  auto* d = new LzoDecompressor{};
+  d->base.base.destroy = lzo_destroy;
+  d->base.base.copy = nullptr;
+  d->base.get_configuration = lzo_get_configuration;
+  d->base.write_options = lzo_options;
+  d->base.read_options = lzo_options;
+  d->base.do_block = lzo_do_block;
+  return &d->base;
+}
+
 NodeType node_type(const sqfs_inode_generic_t* in) {
   switch (in->base.type) {
     case SQFS_INODE_DIR: case SQFS_INODE_EXT_DIR: return NodeType::directory;
@@ -115,8 +149,6 @@ class SquashfsUnpacker final : public Unpacker {
                        "Linux fs/squashfs/squashfs_fs.h"},
         .limitations = {"version 4.0 only (1.x-3.x and big-endian images are reported as "
                         "unsupported)",
-                        "lzo-compressed images are reported as unsupported (the Debian libsquashfs "
-                        "is built without lzo)",
                         "extended attributes are not recorded"},
         .filesystem = true};
     return d;
@@ -134,7 +166,6 @@ class SquashfsUnpacker final : public Unpacker {
     }
     p.detail = fmt::format("v4.0 {}, {}-byte blocks, {} inodes", sb.compression_name(),
                            sb.block_size, sb.inodes);
-    if (sb.compression == 3) p.unsupported = "squashfs 4.0 with lzo compression";
     return p;
   }
 
@@ -155,14 +186,19 @@ class SquashfsUnpacker final : public Unpacker {
     sqfs_super_t super{};
     if (int e = sqfs_super_read(&super, file); e != 0)
       return fail(Errc::malformed, fmt::format("superblock: {}", sqfs_error_text(e)));
-    sqfs_compressor_config_t cfg{};
-    if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
-                                    super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
-      return fail(Errc::unsupported, "compressor not supported");
     SqfsPtr<sqfs_compressor_t> cmp;
-    if (int e = sqfs_compressor_create(&cfg, &cmp.p); e != 0)
-      return fail(Errc::unsupported, fmt::format("compressor {} not available: {}",
-                                                 sb.compression_name(), sqfs_error_text(e)));
+    if (super.compression_id == SQFS_COMP_LZO) {
+      cmp.p = make_lzo_decompressor();
+      if (!cmp.p) return fail(Errc::internal, "lzo initialisation failed");
+    } else {
+      sqfs_compressor_config_t cfg{};
+      if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
+                                      super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
+        return fail(Errc::unsupported, "compressor not supported");
+      if (int e = sqfs_compressor_create(&cfg, &cmp.p); e != 0)
+        return fail(Errc::unsupported, fmt::format("compressor {} not available: {}",
+                                                   sb.compression_name(), sqfs_error_text(e)));
+    }
     SqfsPtr<sqfs_id_table_t> ids{sqfs_id_table_create(0)};
     if (!ids.p) return fail(Errc::internal, "out of memory");
     bool ids_ok = sqfs_id_table_read(ids.p, file, &super, cmp.p) == 0;
