@@ -63,8 +63,11 @@ Parsed<PasswdEntry> parse_passwd(std::string_view text) {
       out.issues.push_back({n, "passwd line with empty user name"});
       return;
     }
-    if (!parse_u32(f[2], e.uid) || !parse_u32(f[3], e.gid))
+    if (!parse_u32(f[2], e.uid) || !parse_u32(f[3], e.gid)) {
+      // The C library skips such a line; kept, it would show up as an account with uid 0.
       out.issues.push_back({n, "passwd line with non-numeric uid or gid"});
+      return;
+    }
     if (f.size() > 4) e.gecos = f[4];
     if (f.size() > 5) e.home = f[5];
     if (f.size() > 6) e.shell = f[6];

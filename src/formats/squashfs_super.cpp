@@ -52,7 +52,7 @@ Result<SquashfsSuper> parse_squashfs_super(ByteView data) {
   if (s.version_minor != 0) return fail(Errc::malformed, "squashfs 4.x minor version not 0");
   if (!std::has_single_bit(s.block_size) || s.block_size < 4096 || s.block_size > (1u << 20))
     return fail(Errc::malformed, "squashfs block size invalid");
-  if ((1u << block_log) != s.block_size)
+  if (block_log > 20 || (1u << block_log) != s.block_size)
     return fail(Errc::malformed, "squashfs block_log does not match block size");
   if (s.compression < 1 || s.compression > 6)
     return fail(Errc::malformed, "squashfs compressor id unknown");

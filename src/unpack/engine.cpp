@@ -111,23 +111,35 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
       cursor = c.offset + std::max<std::uint64_t>(probe->length, 1);
       continue;
     }
-    Context ctx{tree, budget_, region, tree.at(region).content};
-    auto consumed = u.unpack(ctx);
+    // Extracts the region and schedules what is inside it; returns the bytes it occupies.
+    auto extract = [this, &tree, &group, &u, &d, region, depth, claimed,
+                    known = probe->length]() -> std::uint64_t {
+      Context ctx{tree, budget_, region, tree.at(region).content};
+      auto consumed = u.unpack(ctx);
+      std::uint64_t length = known;
+      if (!consumed) {
+        tree.add_diagnostic(region, {Severity::medium, d.id + ".error",
+                                     fmt::format("{}: {}", to_string(consumed.error().code), consumed.error().message)});
+      } else if (*consumed > 0) {
+        length = std::max(length, *consumed);
+      }
+      Node& rn = tree.mut(region);
+      rn.origin.length = length;
+      if (d.filesystem) {
+        rn.size = length ? length : claimed;
+        if (!rn.children.empty()) schedule_members(tree, group, rn.children.front(), depth + 1, d.id);
+      } else {
+        rn.size = rn.content ? rn.content->view().size() : 0;
+        group.run([this, &tree, &group, region, depth] { process(tree, group, region, depth + 1, true); });
+      }
+      return length;
+    };
     std::uint64_t length = probe->length;
-    if (!consumed) {
-      tree.add_diagnostic(region, {Severity::medium, d.id + ".error",
-                                   fmt::format("{}: {}", to_string(consumed.error().code), consumed.error().message)});
-    } else if (*consumed > 0) {
-      length = std::max(length, *consumed);
-    }
-    Node& rn = tree.mut(region);
-    rn.origin.length = length;
-    if (d.filesystem) {
-      rn.size = length ? length : claimed;
-      if (!rn.children.empty()) schedule_members(tree, group, rn.children.front(), depth + 1, d.id);
+    if (d.filesystem && probe->length > 0) {
+      // The header states the extent: scanning can go on while another thread extracts it.
+      group.run([extract] { (void)extract(); });
     } else {
-      rn.size = rn.content ? rn.content->view().size() : 0;
-      group.run([this, &tree, &group, region, depth] { process(tree, group, region, depth + 1, true); });
+      length = extract();
     }
     // A stream of unknown length that failed consumed nothing we can skip safely.
     cursor = c.offset + std::max<std::uint64_t>(length, 1);
@@ -189,7 +201,7 @@ Result<std::unique_ptr<Tree>> Engine::load_directory(const std::string& path) {
   root.name = std::filesystem::path(path).filename().string();
   if (root.name.empty()) root.name = std::filesystem::path(path).parent_path().filename().string();
   root.type = NodeType::directory;
-  root.path = "/";
+  root.path.assign(1, '/');  // not = "/": GCC 12 -Wrestrict false positive (PR 105329)
   root.mode = st.st_mode;
   root.uid = st.st_uid;
   root.gid = st.st_gid;
