@@ -75,8 +75,8 @@ BlobPtr slice_blob(BlobPtr parent, std::uint64_t offset, std::uint64_t length) {
   return std::make_shared<SliceBlob>(std::move(parent), v);
 }
 
-Result<BlobPtr> map_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+Result<BlobPtr> map_file(const std::string& path, bool follow_links) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | (follow_links ? 0 : O_NOFOLLOW));
   if (fd < 0) return fail(Errc::io, path + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -138,7 +138,8 @@ using BlobPtr = std::shared_ptr<const Blob>;
 BlobPtr make_blob(std::vector<std::uint8_t> bytes);
 BlobPtr make_blob(std::string_view bytes);
 BlobPtr slice_blob(BlobPtr parent, std::uint64_t offset, std::uint64_t length);
-// Maps a host file read-only. Empty files yield an empty blob.
-Result<BlobPtr> map_file(const std::string& path);
+// Maps a host file read-only. Empty files yield an empty blob. Symbolic links are followed only
+// when asked (the path a user names); files found inside a scanned directory are never followed.
+Result<BlobPtr> map_file(const std::string& path, bool follow_links = false);
 
 }  // namespace iotaudit

@@ -16,7 +16,7 @@ std::string SquashfsSuper::compression_name() const {
   }
 }
 
-Result<SquashfsSuper> parse_squashfs_super(ByteView data) {
+Result<SquashfsSuper> parse_squashfs_super(ByteView data, bool allow_truncated) {
   SquashfsSuper s;
   if (data.starts_with("hsqs")) {
     s.endian = Endian::little;
@@ -60,7 +60,7 @@ Result<SquashfsSuper> parse_squashfs_super(ByteView data) {
   if (inode_table >= s.bytes_used || dir_table >= s.bytes_used || inode_table > dir_table ||
       id_table >= s.bytes_used)
     return fail(Errc::malformed, "squashfs table offsets outside the filesystem");
-  if (s.bytes_used > data.size())
+  if (s.bytes_used > data.size() && !allow_truncated)
     return fail(Errc::truncated, "squashfs bytes_used exceeds available data");
   return s;
 }

@@ -24,6 +24,8 @@ inline constexpr std::uint32_t kSquashfsMagicLe = 0x73717368;  // "hsqs" on disk
 // Validates the superblock at the start of `data`. A v4 superblock is checked field by field
 // (block size power of two between 4 KiB and 1 MiB matching block_log, known compressor, bytes
 // used within the data); older versions only by magic and version, since their layouts vary.
-Result<SquashfsSuper> parse_squashfs_super(ByteView data);
+// With `allow_truncated`, a v4 superblock that passes every other check but declares more bytes
+// than `data` holds is accepted: the image was cut short, and the caller reads what is there.
+Result<SquashfsSuper> parse_squashfs_super(ByteView data, bool allow_truncated = false);
 
 }  // namespace iotaudit::formats

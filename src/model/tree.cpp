@@ -121,6 +121,15 @@ NodeId Tree::child(NodeId dir, std::string_view name) const {
   return kNoNode;
 }
 
+std::string Tree::path_within(NodeId root_dir, NodeId node) const {
+  const std::string& p = at(node).path;
+  const std::string& base = at(root_dir).path;
+  if (base.empty() || base == "/" || at(node).fs_root != at(root_dir).fs_root) return p;
+  if (p.size() > base.size() && p.compare(0, base.size(), base) == 0 && p[base.size()] == '/')
+    return p.substr(base.size());
+  return p;
+}
+
 std::string Tree::canonical(NodeId fs_root, NodeId from_dir, std::string_view path,
                             unsigned max_hops) const {
   // Iterative resolution with an explicit stack of remaining components, as the kernel does

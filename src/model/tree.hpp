@@ -102,6 +102,9 @@ class Tree {
   [[nodiscard]] std::string canonical(NodeId fs_root, NodeId from_dir, std::string_view path,
                                       unsigned max_hops = 40) const;
   [[nodiscard]] NodeId child(NodeId dir, std::string_view name) const;
+  // Path of `node` as the device sees it when `root_dir` is mounted as "/" (a root filesystem kept
+  // under a prefix such as "/rootfs" inside an archive). Falls back to the container path.
+  [[nodiscard]] std::string path_within(NodeId root_dir, NodeId node) const;
 
   // Sorts children by name; call once after unpacking.
   void finalize();

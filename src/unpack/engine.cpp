@@ -187,14 +187,15 @@ std::unique_ptr<Tree> Engine::unpack_blob(BlobPtr blob, std::string name) {
 }
 
 Result<std::unique_ptr<Tree>> Engine::unpack_file(const std::string& path) {
-  ASSIGN_OR_RETURN(BlobPtr blob, map_file(path));
+  ASSIGN_OR_RETURN(BlobPtr blob, map_file(path, /*follow_links=*/true));
   auto tree = unpack_blob(std::move(blob), std::filesystem::path(path).filename().string());
   return tree;
 }
 
 Result<std::unique_ptr<Tree>> Engine::load_directory(const std::string& path) {
+  // The directory the user names may be a link; everything below it is walked without following.
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(Errc::invalid_argument, path + ": not a directory");
   auto tree = std::make_unique<Tree>();
   Node root;

@@ -155,7 +155,8 @@ class SquashfsUnpacker final : public Unpacker {
   }
 
   Result<Probe> probe(ByteView data) const override {
-    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(data));
+    // A cut-short image is still a squashfs: unpack() reads what is there and says it is partial.
+    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(data, /*allow_truncated=*/true));
     Probe p;
     p.length = sb.bytes_used;
     if (sb.version_major != 4 || sb.endian == Endian::big) {
@@ -171,7 +172,11 @@ class SquashfsUnpacker final : public Unpacker {
 
   Result<std::uint64_t> unpack(Context& ctx) const override {
     ByteView all = ctx.data->view();
-    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(all));
+    ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(all, /*allow_truncated=*/true));
+    if (sb.bytes_used > all.size())
+      ctx.tree.add_diagnostic(ctx.region, {Severity::high, "squashfs.truncated",
+                                           fmt::format("image declares {} bytes but only {} are present; "
+                                                       "extraction is partial", sb.bytes_used, all.size())});
     ByteView view = all.head(sb.bytes_used);
     MemFile mf{};
     mf.base.base.destroy = mem_destroy;

@@ -36,6 +36,8 @@ class OutputGuard {
 };
 
 void finish(Context& ctx, std::vector<std::uint8_t> out, const std::optional<Diagnostic>& cut) {
+  // Output grows a chunk at a time, so the last chunk may run past the per-node cap: keep the cap.
+  out.resize(std::min<std::uint64_t>(out.size(), ctx.budget.limits().max_node_bytes));
   if (!ctx.budget.take_bytes(out.size())) {
     ctx.tree.add_diagnostic(ctx.region, {Severity::high, "limit.total_bytes",
                                          "total output limit reached; stream discarded"});

@@ -27,6 +27,7 @@ bool login_shell(std::string_view shell) {
 
 Evidence account_evidence(const Tree& t, const Account& a) {
   Evidence e = evidence_at(t, a.source);
+  e.path = a.source_path;  // as the device sees it, also when the rootfs sits under a prefix
   e.line = a.line;
   e.facts["account"] = a.name;
   e.facts["uid"] = std::to_string(a.uid);

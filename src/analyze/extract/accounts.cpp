@@ -61,7 +61,7 @@ void extract_accounts(Context& ctx, Facts& facts) {
         a.source = passwd;
         a.line = e.line;
       }
-      a.source_path = t.at(a.source).path;
+      a.source_path = t.path_within(root, a.source);
       facts.accounts.push_back(std::move(a));
     }
   }
