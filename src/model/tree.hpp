@@ -40,6 +40,14 @@ struct Diagnostic {
   std::string message;  // one line for humans
 };
 
+// A byte range of a raw blob that no unpacker claimed: erased flash (0xFF), zero fill, or data of
+// unknown kind, with its Shannon entropy (bits per byte: near 8 for compressed or encrypted data).
+struct Gap {
+  std::uint64_t offset = 0, length = 0;
+  std::string fill;  // "0xff", "0x00" or "" (mixed)
+  double entropy = 0;
+};
+
 struct Origin {
   NodeId container = kNoNode;  // the node whose bytes this node was decoded from
   std::uint64_t offset = 0;    // byte offset inside the container's bytes
@@ -67,6 +75,7 @@ struct Node {
   std::string format;          // regions and filesystem roots: detected format ("squashfs")
   std::vector<Diagnostic> diagnostics;
   std::vector<NodeId> children;
+  std::vector<Gap> gaps;       // raw blobs that were carved: the ranges nothing claimed
 };
 
 class Tree {

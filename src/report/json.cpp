@@ -1,6 +1,7 @@
 // The full result as JSON. The shape is versioned (schema/report.schema.json, "iotaudit-report/1");
 // everything except `stats` is deterministic for a given input and tool version.
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <fmt/format.h>
@@ -89,6 +90,24 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
     jl.push_back(l);
   }
   j["layers"] = jl;
+
+  // Every byte of each carved blob is accounted for: regions above, the rest here.
+  std::vector<std::pair<std::string, NodeId>> carved;
+  for (NodeId id = 0; id < t.size(); ++id)
+    if (!t.at(id).gaps.empty()) carved.emplace_back(t.logical_path(id), id);
+  std::sort(carved.begin(), carved.end());
+  ordered_json unk = ordered_json::array();
+  for (const auto& [lp, id] : carved)
+    for (const Gap& g : t.at(id).gaps) {
+      ordered_json jg;
+      jg["container"] = lp;
+      jg["offset"] = g.offset;
+      jg["length"] = g.length;
+      jg["fill"] = g.fill.empty() ? "mixed" : g.fill;
+      jg["entropy"] = std::round(g.entropy * 1000) / 1000;
+      unk.push_back(jg);
+    }
+  j["unclaimed_regions"] = unk;
 
   ordered_json roots = ordered_json::array();
   for (NodeId id : r.facts.rootfs) roots.push_back(t.logical_path(id));

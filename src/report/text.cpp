@@ -51,6 +51,15 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
     os << fmt::format("  {:<56} {:>10} bytes{}\n", lp, n.size,
                       n.diagnostics.empty() ? "" : fmt::format("  [{} diagnostic(s)]", n.diagnostics.size()));
   }
+  std::uint64_t gap_bytes = 0, pad_bytes = 0, gap_count = 0;
+  for (NodeId id = 0; id < t.size(); ++id)
+    for (const Gap& g : t.at(id).gaps) {
+      ++gap_count;
+      (g.fill.empty() ? gap_bytes : pad_bytes) += g.length;
+    }
+  if (gap_count > 0)
+    os << fmt::format("  unclaimed: {} range(s): {} bytes of padding, {} bytes of unknown data\n", gap_count,
+                      pad_bytes, gap_bytes);
   std::map<std::string, int> arch;
   for (const auto& e : r.facts.elves)
     arch[fmt::format("{} {}-bit {}", e.machine_name, e.bits, e.endian == Endian::little ? "LE" : "BE")]++;

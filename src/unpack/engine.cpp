@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 
@@ -54,6 +56,54 @@ std::vector<Candidate> find_candidates(ByteView view, bool carve) {
   return out;
 }
 
+// Accounts for every byte of a carved blob: the ranges between claimed regions become gaps.
+void record_gaps(Tree& tree, NodeId node, ByteView view, std::vector<std::pair<std::uint64_t, std::uint64_t>> claimed) {
+  std::sort(claimed.begin(), claimed.end());
+  std::vector<Gap> gaps;
+  auto data_gap = [&](std::uint64_t a, std::uint64_t b) {
+    if (b <= a) return;
+    ByteView g = view.tail(a).head(b - a);
+    std::array<std::uint64_t, 256> hist{};
+    for (std::size_t i = 0; i < g.size(); ++i) ++hist[g.data()[i]];
+    double h = 0;
+    for (auto n : hist)
+      if (n != 0) {
+        double p = static_cast<double>(n) / static_cast<double>(g.size());
+        h -= p * std::log2(p);
+      }
+    gaps.push_back(Gap{a, b - a, "", h});
+  };
+  // Splits a gap into fill runs (erased flash 0xFF, zero fill) and data.
+  auto add_gap = [&](std::uint64_t a, std::uint64_t b) {
+    constexpr std::uint64_t kMinRun = 4096;  // flash erase blocks and page alignment are at least this
+    const std::uint8_t* p = view.data();
+    std::uint64_t data_start = a, i = a;
+    while (i < b) {
+      std::uint8_t v = p[i];
+      if (v != 0xFF && v != 0x00) {
+        ++i;
+        continue;
+      }
+      std::uint64_t j = i;
+      while (j < b && p[j] == v) ++j;
+      if (j - i >= kMinRun) {
+        data_gap(data_start, i);
+        gaps.push_back(Gap{i, j - i, v == 0xFF ? "0xff" : "0x00", 0});
+        data_start = j;
+      }
+      i = j;
+    }
+    data_gap(data_start, b);
+  };
+  std::uint64_t pos = 0;
+  for (const auto& [off, len] : claimed) {
+    if (off > pos) add_gap(pos, std::min<std::uint64_t>(off, view.size()));
+    pos = std::max(pos, off + len);
+  }
+  add_gap(pos, view.size());
+  tree.mut(node).gaps = std::move(gaps);
+}
+
 bool is_archive_unpacker(const std::string& id) { return id == "tar" || id == "cpio" || id == "zip"; }
 
 }  // namespace
@@ -66,6 +116,7 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
   auto candidates = find_candidates(view, carve);
   std::uint64_t cursor = 0;
   unsigned validated = 0;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // extents of regions found
   for (const Candidate& c : candidates) {
     if (c.offset < cursor) continue;
     if (budget_.expired()) {
@@ -103,12 +154,14 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
       tree.add_diagnostic(region, {Severity::medium, d.id + ".unsupported",
                                    fmt::format("{} found but not extracted: {}", d.id, *probe->unsupported)});
       cursor = c.offset + std::max<std::uint64_t>(probe->length, 1);
+      if (probe->length > 0) taken.emplace_back(c.offset, probe->length);
       continue;
     }
     if (depth + 1 > budget_.limits().max_depth) {
       tree.add_diagnostic(region, {Severity::high, "limit.depth",
                                    fmt::format("nesting deeper than {}; not extracted", budget_.limits().max_depth)});
       cursor = c.offset + std::max<std::uint64_t>(probe->length, 1);
+      if (probe->length > 0) taken.emplace_back(c.offset, probe->length);
       continue;
     }
     // Extracts the region and schedules what is inside it; returns the bytes it occupies.
@@ -143,7 +196,9 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     }
     // A stream of unknown length that failed consumed nothing we can skip safely.
     cursor = c.offset + std::max<std::uint64_t>(length, 1);
+    if (length > 0) taken.emplace_back(c.offset, length);
   }
+  if (carve) record_gaps(tree, node, view, std::move(taken));
 }
 
 void Engine::schedule_members(Tree& tree, TaskGroup& group, NodeId fs_root, unsigned depth,
