@@ -41,7 +41,7 @@ def our_layers(report):
                 break
             absolute += parent["offset"]
             chain = parent["container"]
-        out.append({"format": l["format"], "abs": None if decoded else absolute,
+        out.append({"format": l["format"], "abs": None if decoded else absolute, "logical": l["logical_path"],
                     "rel": l["offset"], "decoded": decoded, "path": l["logical_path"]})
     return out
 
@@ -94,6 +94,27 @@ def main():
             else:  # ubi-volume: no single offset
                 hit = any(o["format"] in want for o in ours)
             expected_n += 1
+            if hit and t.get("mount") in ("/", "/etc/config"):
+                # The files inside must match too: counts of files, links, directories, bytes.
+                want_stats = truth.get("rootfs_stats") if t["mount"] == "/" else truth.get("config_partition_stats")
+                layer_paths = [o["logical"] for o in ours if o["format"] in want]
+                cands = [f for f in rep.get("filesystems", [])
+                         if any(f["logical_path"] == lp or f["logical_path"].startswith(lp + SEP) for lp in layer_paths)
+                         and (f["root_filesystem"] or t["mount"] != "/")]
+                got = None
+                for f in cands:
+                    g = {"files": f["files"], "symlinks": f["symlinks"], "dirs": f["directories"],
+                         "bytes": f["bytes"], "elf_files": f["elf_files"]}
+                    if want_stats and all(g[k] == v for k, v in want_stats.items()):
+                        got = g
+                        break
+                    got = got or g
+                if want_stats and (got is None or any(got[k] != v for k, v in want_stats.items())):
+                    hit = False
+                    stats_note = f'{t["type"]} contents differ: truth {want_stats}, found {got}'
+                    miss.append(stats_note)
+                    missed.append(f'{img["file"]}: {stats_note}')
+                    continue
             if hit:
                 ok += 1
             else:
@@ -106,7 +127,8 @@ def main():
              f"Command: `bench/accuracy/layers.py BINARY --out bench/accuracy/layers.md` (iotaudit formats: "
              f"{', '.join(sorted(have))}).", "",
              f"Expected layers (truth layers of a type iotaudit unpacks): {expected_n}; found at the right offset "
-             f"with the right type: {found_n} (recall {100 * found_n / max(expected_n, 1):.0f}%).",
+             f"with the right type (and, for mounted filesystems, with the truth's counts of files, symlinks, "
+             f"directories, bytes and ELF files): {found_n} (recall {100 * found_n / max(expected_n, 1):.0f}%).",
              "Truth layers of types not unpacked yet: " +
              (", ".join(f"{k} ({v})" for k, v in sorted(unsupported_types.items())) or "none") + ".", "",
              "| image | format | found | missed | layers reported | missed layers | not yet supported |",

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -108,6 +109,52 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
       unk.push_back(jg);
     }
   j["unclaimed_regions"] = unk;
+
+  // Per filesystem (each container's root and each root filesystem found inside one): what it holds.
+  std::set<NodeId> elf_nodes;
+  for (const auto& e : r.facts.elves) elf_nodes.insert(e.node);
+  std::set<NodeId> rootfs(r.facts.rootfs.begin(), r.facts.rootfs.end());
+  std::vector<std::pair<std::string, NodeId>> fs_list;
+  for (NodeId id = 0; id < t.size(); ++id)
+    if (t.at(id).fs_root == id || rootfs.contains(id)) fs_list.emplace_back(t.logical_path(id), id);
+  std::sort(fs_list.begin(), fs_list.end());
+  ordered_json jfs = ordered_json::array();
+  for (const auto& [lp, id] : fs_list) {
+    std::uint64_t files = 0, links = 0, dirs = 0, other = 0, bytes = 0, elves = 0;
+    std::vector<NodeId> stack(t.at(id).children.begin(), t.at(id).children.end());
+    while (!stack.empty()) {
+      const Node& n = t.at(stack.back());
+      NodeId cur = stack.back();
+      stack.pop_back();
+      if (n.type == NodeType::region) continue;  // containers found inside files are their own
+      switch (n.type) {
+        case NodeType::directory:
+          ++dirs;
+          stack.insert(stack.end(), n.children.begin(), n.children.end());
+          break;
+        case NodeType::file: case NodeType::hardlink:
+          ++files;
+          bytes += n.size;
+          elves += elf_nodes.contains(cur) ? 1 : 0;
+          break;
+        case NodeType::symlink: ++links; break;
+        default: ++other; break;
+      }
+    }
+    ordered_json f;
+    f["logical_path"] = lp;
+    NodeId container = t.at(t.at(id).fs_root).parent;
+    f["format"] = container != kNoNode ? t.at(container).format : "directory";
+    f["root_filesystem"] = rootfs.contains(id);
+    f["files"] = files;
+    f["symlinks"] = links;
+    f["directories"] = dirs;
+    f["special"] = other;
+    f["bytes"] = bytes;
+    f["elf_files"] = elves;
+    jfs.push_back(f);
+  }
+  j["filesystems"] = jfs;
 
   ordered_json roots = ordered_json::array();
   for (NodeId id : r.facts.rootfs) roots.push_back(t.logical_path(id));

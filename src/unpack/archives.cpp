@@ -64,6 +64,106 @@ Result<Probe> probe_cpio(ByteView d) {
   return fail(Errc::malformed, "no cpio magic");
 }
 
+// libarchive's cpio reader asks its read-ahead buffer for a member's whole name, and a symlink's
+// whole target, in one piece, and that buffer is allocated at the requested size before the input
+// is known to hold it: a 500-byte archive declaring a 4 GiB name costs a 4 GiB allocation. Such a
+// request can only fail, so the archive is cut before the first header that would make it.
+struct CpioHeader {
+  std::uint64_t fixed = 0;  // bytes of the fixed-size header
+  std::uint64_t name = 0;   // name bytes, padding included
+  std::uint64_t data = 0;   // member data bytes, padding included
+  std::uint64_t link = 0;   // symlinks: target bytes read in one piece
+  bool trailer = false;
+};
+
+int cpio_digit(std::uint8_t c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return 16;
+}
+bool cpio_digits(ByteView d, std::uint64_t at, std::uint64_t len, int base) {
+  for (std::uint64_t i = at; i < at + len; ++i)
+    if (cpio_digit(d.data()[i]) >= base) return false;
+  return true;
+}
+// As libarchive's atol8/atol16 read it: digits up to the first that is not one.
+std::uint64_t cpio_field(ByteView d, std::uint64_t at, std::uint64_t len, int base) {
+  std::uint64_t v = 0;
+  for (std::uint64_t i = at; i < at + len && cpio_digit(d.data()[i]) < base; ++i)
+    v = v * static_cast<std::uint64_t>(base) + static_cast<std::uint64_t>(cpio_digit(d.data()[i]));
+  return v;
+}
+
+// The header libarchive's reader accepts at `at`, if any: newc and crc for the newc reader; odc
+// and afio-large for the odc reader. Acceptance and field offsets follow libarchive's cpio reader.
+std::optional<CpioHeader> cpio_header_at(ByteView d, std::uint64_t at, bool newc) {
+  CpioHeader h;
+  std::uint64_t mode = 0, namesize = 0, filesize = 0;
+  if (newc) {
+    if (!(d.has_at(at, "070701") || d.has_at(at, "070702")) || d.size() - at < 110 ||
+        !cpio_digits(d, at, 110, 16))
+      return std::nullopt;
+    mode = cpio_field(d, at + 14, 8, 16);
+    filesize = cpio_field(d, at + 54, 8, 16);
+    namesize = cpio_field(d, at + 94, 8, 16);
+    h.fixed = 110;
+    h.name = namesize + ((2 - namesize) & 3);
+    h.data = filesize + ((0 - filesize) & 3);
+  } else if (d.has_at(at, "070707") && d.size() - at >= 76 && cpio_digits(d, at, 76, 8)) {
+    mode = cpio_field(d, at + 18, 6, 8);
+    namesize = cpio_field(d, at + 59, 6, 8);
+    filesize = cpio_field(d, at + 65, 11, 8);
+    h.fixed = 76;
+    h.name = namesize;
+    h.data = filesize;
+  } else if (d.has_at(at, "070727") && d.size() - at >= 116) {
+    const std::uint8_t* p = d.data() + at;
+    if (p[30] != 'm' || p[85] != 'n' || p[98] != 's' || p[115] != ':' ||
+        !cpio_digits(d, at + 6, 24, 16) || !cpio_digits(d, at + 31, 54, 16) ||
+        !cpio_digits(d, at + 86, 12, 16) || !cpio_digits(d, at + 99, 16, 16))
+      return std::nullopt;
+    mode = cpio_field(d, at + 31, 6, 8);
+    namesize = cpio_field(d, at + 86, 4, 16);
+    filesize = cpio_field(d, at + 99, 16, 16);
+    h.fixed = 116;
+    h.name = namesize;
+    h.data = filesize;
+  } else {
+    return std::nullopt;
+  }
+  if ((mode & AE_IFMT) == AE_IFLNK) h.link = filesize;
+  h.trailer = namesize == 11 && d.size() - at - h.fixed >= 11 &&
+              std::memcmp(d.data() + at + h.fixed, "TRAILER!!!", 11) == 0;
+  return h;
+}
+
+// Where to cut the archive so that no header libarchive reaches asks for more than is left after
+// it. Headers are followed back to back, as libarchive reads them; where that chain breaks,
+// libarchive scans ahead for anything header-shaped, so from there on every such position counts.
+std::uint64_t cpio_readable_prefix(ByteView d, bool newc) {
+  auto overruns = [&](std::uint64_t at, const CpioHeader& h) {
+    std::uint64_t left = d.size() - at - h.fixed;
+    return h.name > left || h.link > left - h.name;
+  };
+  std::uint64_t pos = 0;
+  while (true) {
+    auto h = cpio_header_at(d, pos, newc);
+    if (!h) break;
+    if (overruns(pos, *h)) return pos;
+    std::uint64_t left = d.size() - pos - h->fixed - h->name;
+    if (h->trailer || h->data >= left) return d.size();  // libarchive stops at the trailer or the end
+    pos += h->fixed + h->name + h->data;
+  }
+  for (std::uint64_t at = pos; at + 6 <= d.size(); ++at) {
+    const void* hit = memmem(d.data() + at, d.size() - at, "07070", 5);
+    if (hit == nullptr) break;
+    at = static_cast<std::uint64_t>(static_cast<const std::uint8_t*>(hit) - d.data());
+    if (auto h = cpio_header_at(d, at, newc); h && overruns(at, *h)) return at;
+  }
+  return d.size();
+}
+
 Result<Probe> probe_zip(ByteView d) {
   if (!d.starts_with("PK\x03\x04")) return fail(Errc::malformed, "no zip local header");
   Reader r(d);
@@ -144,16 +244,43 @@ class ArchiveUnpacker final : public Unpacker {
 
   Result<std::uint64_t> unpack(Context& ctx) const override {
     ByteView in = ctx.data->view();
-    std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-    if (!a) return fail(Errc::internal, "libarchive init");
-    archive_read_support_filter_none(a.get());
-    switch (kind_) {
-      case Kind::tar: archive_read_support_format_tar(a.get()); break;
-      case Kind::cpio: archive_read_support_format_cpio(a.get()); break;
-      case Kind::zip: archive_read_support_format_zip_streamable(a.get()); break;
+    if (kind_ == Kind::cpio) {
+      std::uint64_t readable = cpio_readable_prefix(in, !in.starts_with("070707"));
+      if (readable < in.size()) {
+        ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "cpio.header_overrun",
+                                             fmt::format("header at offset {:#x} declares a name or link target "
+                                                         "longer than the rest of the archive; read up to it",
+                                                         readable)});
+        in = in.head(readable);
+      }
     }
-    if (archive_read_open_memory(a.get(), in.data(), in.size()) != ARCHIVE_OK)
-      return fail(Errc::malformed, fmt::format("{}: {}", descriptor().id, archive_error_string(a.get())));
+    // Zip is read through its central directory first: only there are the Unix modes that make
+    // a member a symlink or executable. A carved zip followed by other data has no findable
+    // central directory, so the local headers are streamed instead.
+    std::string open_error;
+    auto open_reader = [&](bool zip_central_directory) {
+      std::unique_ptr<archive, ArchiveDeleter> r(archive_read_new());
+      if (!r) return r;
+      archive_read_support_filter_none(r.get());
+      switch (kind_) {
+        case Kind::tar: archive_read_support_format_tar(r.get()); break;
+        case Kind::cpio: archive_read_support_format_cpio(r.get()); break;
+        case Kind::zip:
+          if (zip_central_directory) archive_read_support_format_zip_seekable(r.get());
+          else archive_read_support_format_zip_streamable(r.get());
+          break;
+      }
+      if (archive_read_open_memory(r.get(), in.data(), in.size()) != ARCHIVE_OK) {
+        const char* e = archive_error_string(r.get());
+        open_error = e ? e : "cannot open";
+        r.reset();
+      }
+      return r;
+    };
+    std::unique_ptr<archive, ArchiveDeleter> a;
+    if (kind_ == Kind::zip) a = open_reader(true);
+    if (!a) a = open_reader(false);
+    if (!a) return fail(Errc::malformed, fmt::format("{}: {}", descriptor().id, open_error));
 
     FsBuilder fs(ctx.tree, ctx.budget, ctx.region, descriptor().id);
     const Limits& lim = ctx.budget.limits();
