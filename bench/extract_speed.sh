@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Side-by-side extraction speed: iotaudit extract vs binwalk -e (signature scan + external
-# extractors) on whole images, and vs unsquashfs on bare squashfs images. Each tool runs on the same
-# file in the same run; hyperfine reports the mean of repeated runs. Writes bench/extract_speed.md.
+# Side-by-side extraction speed: iotaudit extract vs binwalk -Me (signature scan + external
+# extractors, recursive) on whole images, and vs unsquashfs -d on bare squashfs images. Each tool
+# runs on the same file in the same run, writing to tmpfs (/dev/shm); hyperfine reports the mean of
+# repeated runs; peak resident memory comes from one /usr/bin/time run. Writes bench/extract_speed.md.
 #   bench/extract_speed.sh [IOTAUDIT_BINARY]
 # Needs: scripts/install-deps.sh --bench (binwalk, hyperfine), and ../shared next to the repository.
 set -euo pipefail
@@ -9,17 +10,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 bin=${1:-$repo/build/release/apps/iotaudit/iotaudit}
 shared=${IOTAUDIT_SHARED_DIR:-$repo/../shared}
-work=$(mktemp -d)
+work=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 trap 'rm -rf "$work"' EXIT
 out="$here/extract_speed.md"
 
-images=(
-  "$shared/corpus/pub01-router-mipsel-flash8.bin"
-  "$shared/corpus/pub03-router-mipsel-trx.trx"
-  "$shared/corpus/pub10-router-mipsel-uimage.uimage"
-  "$shared/corpus/pub15-gateway-armhf-squashfs-lz4.squashfs"
-  "$shared/realdata/firmware/openwrt-12.09.2-librarybox-tl-mr3020/openwrt-ar71xx-generic-tl-mr3020-v1-squashfs-factory.bin"
-)
+images=("$shared"/corpus/*.{bin,trx,itb,ext4,ext2,jffs2,ubi,cramfs,uimage,zip,gz,squashfs})
+for f in "$shared"/realdata/firmware/*/*; do
+  [[ -f "$f" && $(stat -c %s "$f") -gt 65536 ]] && images+=("$f")
+done
 
 mean() {  # hyperfine JSON -> mean seconds
   python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][0]["mean"])' "$1"
@@ -31,10 +29,10 @@ mean() {  # hyperfine JSON -> mean seconds
   echo "Command: \`bench/extract_speed.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))."
   echo "iotaudit $("$bin" version | awk '{print $2}'), $(binwalk --help 2>&1 | sed -n 2p | tr -d ' '), $(unsquashfs -version 2>&1 | head -1)."
   echo "Mean wall time of hyperfine runs (warm cache). 'ratio' = other tool's time / iotaudit's time."
-  echo "binwalk runs with -e (extract) and, like iotaudit, recurses one level (binwalk -eM is slower still)."
+  echo "binwalk runs as \`binwalk -Me\` (recursive extraction, like iotaudit). Output goes to tmpfs."
   echo
-  echo "| image | size | iotaudit extract (s) | binwalk -e (s) | ratio | unsquashfs (s) | ratio |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
+  echo "| image | size | iotaudit extract (s) | peak RSS (MiB) | binwalk -Me (s) | ratio | unsquashfs -d (s) | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 } > "$out"
 
 for img in "${images[@]}"; do
@@ -43,8 +41,11 @@ for img in "${images[@]}"; do
   size=$(stat -c %s "$img")
   hyperfine -N --warmup 1 --runs 5 --export-json "$work/ia.json" \
     --prepare "rm -rf $work/ia" "$bin extract -q $img -o $work/ia" >/dev/null 2>&1
+  rm -rf "$work/ia"
+  rss=$( { /usr/bin/time -f %M "$bin" extract -q "$img" -o "$work/ia" >/dev/null; } 2>&1 | tail -1)
+  rss=$(python3 -c "print('%.0f' % ($rss / 1024))")
   hyperfine --warmup 1 --runs 3 --export-json "$work/bw.json" \
-    --prepare "rm -rf $work/bw" "binwalk -q -e --run-as=$(id -un) -C $work/bw $img" >/dev/null 2>&1
+    --prepare "rm -rf $work/bw" "binwalk -q -Me --run-as=$(id -un) -C $work/bw $img" >/dev/null 2>&1
   ia=$(mean "$work/ia.json"); bw=$(mean "$work/bw.json")
   us="—"; usr="—"
   if [[ $(head -c 4 "$img") == "hsqs" ]]; then
@@ -54,6 +55,6 @@ for img in "${images[@]}"; do
     usr=$(python3 -c "print('%.1f' % ($us / $ia))")
   fi
   ratio=$(python3 -c "print('%.1f' % ($bw / $ia))")
-  echo "| $name | $size | $ia | $bw | $ratio | $us | $usr |" >> "$out"
+  echo "| $name | $size | $ia | $rss | $bw | $ratio | $us | $usr |" >> "$out"
 done
 cat "$out"

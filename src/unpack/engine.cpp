@@ -167,7 +167,7 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     // Extracts the region and schedules what is inside it; returns the bytes it occupies.
     auto extract = [this, &tree, &group, &u, &d, region, depth, claimed,
                     known = probe->length]() -> std::uint64_t {
-      Context ctx{tree, budget_, region, tree.at(region).content};
+      Context ctx{tree, budget_, region, tree.at(region).content, &executor_};
       auto consumed = u.unpack(ctx);
       std::uint64_t length = known;
       if (!consumed) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/bytes.hpp"
+#include "core/executor.hpp"
 #include "core/limits.hpp"
 #include "model/tree.hpp"
 
@@ -103,6 +104,7 @@ struct Context {
   Budget& budget;
   NodeId region;   // the region node created for this container; children go under it
   BlobPtr data;    // the container's bytes, starting at its first byte
+  Executor* executor = nullptr;  // for unpackers that decode independent members in parallel
 };
 
 class Unpacker {
