@@ -178,12 +178,23 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
       }
       Node& rn = tree.mut(region);
       rn.origin.length = length;
+      // Parts: regions an unpacker split its container into (TRX partitions, UBI volumes, FIT
+      // images, multi-file uImage members). They are searched like any raw blob, and they replace
+      // a search of the container's own bytes, which would find the same things twice.
+      bool has_parts = false;
+      for (NodeId c : rn.children) {
+        if (tree.at(c).type != NodeType::region) continue;
+        has_parts = true;
+        group.run([this, &tree, &group, c, depth] { process(tree, group, c, depth + 1, true); });
+      }
       if (d.filesystem) {
         rn.size = length ? length : claimed;
-        if (!rn.children.empty()) schedule_members(tree, group, rn.children.front(), depth + 1, d.id);
+        if (!rn.children.empty() && tree.at(rn.children.front()).type == NodeType::directory)
+          schedule_members(tree, group, rn.children.front(), depth + 1, d.id);
       } else {
         rn.size = rn.content ? rn.content->view().size() : 0;
-        group.run([this, &tree, &group, region, depth] { process(tree, group, region, depth + 1, true); });
+        if (!has_parts)
+          group.run([this, &tree, &group, region, depth] { process(tree, group, region, depth + 1, true); });
       }
       return length;
     };
