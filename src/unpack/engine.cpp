@@ -25,23 +25,53 @@ struct Candidate {
 };
 
 // Finds every signature hit of every unpacker in `view`.
+// All magics of all unpackers, indexed by their first two bytes, so that carving is one pass over
+// the blob whatever the number of signatures (one memmem pass per magic was the hot spot).
+struct MagicIndex {
+  struct Entry {
+    std::size_t unpacker;
+    const Magic* magic;
+  };
+  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(65536 / 64, 0);
+  std::vector<std::vector<Entry>> buckets = std::vector<std::vector<Entry>>(65536);
+
+  MagicIndex() {
+    const auto& reg = registry();
+    for (std::size_t u = 0; u < reg.size(); ++u)
+      for (const Magic& m : reg[u]->descriptor().magics) {
+        if (m.bytes.size() < 2) continue;  // every magic has at least two bytes; see the test
+        auto key = static_cast<std::uint16_t>(static_cast<std::uint8_t>(m.bytes[0]) |
+                                              (static_cast<std::uint8_t>(m.bytes[1]) << 8));
+        bits[key >> 6] |= std::uint64_t{1} << (key & 63);
+        buckets[key].push_back({u, &m});
+      }
+  }
+};
+
+const MagicIndex& magic_index() {
+  static const MagicIndex index;
+  return index;
+}
+
+// Finds every signature hit of every unpacker in `view`.
 std::vector<Candidate> find_candidates(ByteView view, bool carve) {
   std::vector<Candidate> out;
   const auto& reg = registry();
-  for (std::size_t u = 0; u < reg.size(); ++u) {
-    for (const Magic& m : reg[u]->descriptor().magics) {
-      if (!carve) {
+  if (!carve) {
+    for (std::size_t u = 0; u < reg.size(); ++u)
+      for (const Magic& m : reg[u]->descriptor().magics)
         if (view.has_at(m.offset, m.bytes)) out.push_back({0, u});
-        continue;
-      }
-      const auto* base = view.data();
-      std::size_t pos = 0;
-      while (pos + m.bytes.size() <= view.size()) {
-        const void* hit = memmem(base + pos, view.size() - pos, m.bytes.data(), m.bytes.size());
-        if (hit == nullptr) break;
-        auto at = static_cast<std::size_t>(static_cast<const std::uint8_t*>(hit) - base);
-        if (at >= m.offset) out.push_back({at - m.offset, u});
-        pos = at + 1;
+  } else if (view.size() >= 2) {
+    const MagicIndex& idx = magic_index();
+    const std::uint8_t* p = view.data();
+    const std::size_t n = view.size();
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      auto key = static_cast<std::uint16_t>(p[i] | (p[i + 1] << 8));
+      if ((idx.bits[key >> 6] >> (key & 63) & 1) == 0) continue;
+      for (const auto& e : idx.buckets[key]) {
+        const std::string& m = e.magic->bytes;
+        if (m.size() > n - i || std::memcmp(p + i, m.data(), m.size()) != 0) continue;
+        if (i >= e.magic->offset) out.push_back({i - e.magic->offset, e.unpacker});
       }
     }
   }
