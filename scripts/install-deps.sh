@@ -11,14 +11,17 @@ packages=(
   g++ make cmake ninja-build pkg-config
   # libraries
   libsquashfs-dev libarchive-dev zlib1g-dev liblzma-dev liblzo2-dev libssl-dev libcrypt-dev
-  libtbb-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev
+  libtbb-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libext2fs-dev
+  libbz2-dev libzstd-dev liblz4-dev
   # tests and demo image
   libgtest-dev squashfs-tools cpio xz-utils gzip tar python3 python3-jsonschema
+  e2fsprogs genisoimage xorriso p7zip-full binutils genromfs
+  u-boot-tools device-tree-compiler lzop bzip2 zstd lz4 mtd-utils util-linux
 )
 for arg in "$@"; do
   case "$arg" in
     --fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    --bench) packages+=(binwalk checksec hyperfine valgrind) ;;
+    --bench) packages+=(binwalk checksec hyperfine valgrind time) ;;
     *) echo "usage: $0 [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done

@@ -1,4 +1,4 @@
-// tar, cpio and zip through libarchive, reading from memory. Each format gets its own descriptor
+// tar, cpio, zip, ISO 9660, 7z and ar through libarchive, reading from memory. Each format gets its own descriptor
 // and a probe that checks the header's own consistency (checksum, hex fields) before libarchive
 // is asked to parse anything.
 #include <archive.h>
@@ -9,13 +9,14 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <zlib.h>
 
 #include "unpack/unpacker.hpp"
 
 namespace iotaudit::unpack {
 namespace {
 
-enum class Kind { tar, cpio, zip };
+enum class Kind { tar, cpio, zip, iso9660, sevenzip, ar };
 
 bool all_of(ByteView v, bool (*pred)(std::uint8_t)) {
   for (std::size_t i = 0; i < v.size(); ++i)
@@ -183,6 +184,127 @@ Result<Probe> probe_zip(ByteView d) {
   return Probe{};
 }
 
+// ISO 9660 (ECMA-119): volume descriptors from sector 16, 2048 bytes each, until the terminator
+// (type 255). The primary one (type 1) stores every number twice, little- then big-endian; the
+// two copies must agree, which random data with "CD001" in it does not.
+Result<Probe> probe_iso9660(ByteView d) {
+  constexpr std::uint64_t kFirst = 0x8000, kSector = 2048;
+  for (unsigned i = 0; i < 32; ++i) {
+    std::uint64_t at = kFirst + i * kSector;
+    if (!d.has_at(at + 1, "CD001")) {
+      if (i == 0) return fail(Errc::malformed, "no ISO 9660 volume descriptor");
+      return fail(Errc::malformed, "ISO 9660 descriptor set ends without a primary descriptor");
+    }
+    ASSIGN_OR_RETURN(ByteView vd, d.sub(at, kSector));
+    Reader le(vd, Endian::little), be(vd, Endian::big);
+    ASSIGN_OR_RETURN(std::uint8_t type, le.u8());
+    TRY(le.seek(6));
+    ASSIGN_OR_RETURN(std::uint8_t version, le.u8());
+    if (type == 255) return fail(Errc::malformed, "ISO 9660 descriptor set has no primary descriptor");
+    if (version != 1) return fail(Errc::malformed, "ISO 9660 descriptor version not 1");
+    if (type != 1) continue;  // boot record (El Torito), supplementary (Joliet), partition
+    TRY(le.seek(40));
+    ASSIGN_OR_RETURN(std::string volume, le.fixed_string(32));
+    volume.erase(volume.find_last_not_of(' ') + 1);
+    TRY(le.seek(80));
+    TRY(be.seek(84));
+    ASSIGN_OR_RETURN(std::uint32_t blocks, le.u32());
+    ASSIGN_OR_RETURN(std::uint32_t blocks_be, be.u32());
+    TRY(le.seek(128));
+    TRY(be.seek(130));
+    ASSIGN_OR_RETURN(std::uint16_t block_size, le.u16());
+    ASSIGN_OR_RETURN(std::uint16_t block_size_be, be.u16());
+    if (blocks != blocks_be || block_size != block_size_be)
+      return fail(Errc::malformed, "ISO 9660 both-endian fields disagree");
+    if (block_size != 512 && block_size != 1024 && block_size != 2048)
+      return fail(Errc::malformed, "ISO 9660 logical block size invalid");
+    // Root directory record: 34 bytes at 156, its extent inside the volume.
+    TRY(le.seek(156));
+    ASSIGN_OR_RETURN(std::uint8_t root_len, le.u8());
+    if (root_len != 34) return fail(Errc::malformed, "ISO 9660 root directory record malformed");
+    TRY(le.seek(158));
+    ASSIGN_OR_RETURN(std::uint32_t root_extent, le.u32());
+    if (root_extent >= blocks) return fail(Errc::malformed, "ISO 9660 root directory beyond the volume");
+    Probe p;
+    p.length = std::uint64_t{blocks} * block_size;
+    p.detail = fmt::format("volume \"{}\", {} blocks of {}", volume, blocks, block_size);
+    return p;
+  }
+  return fail(Errc::malformed, "ISO 9660 descriptor set too long");
+}
+
+// 7z signature header: magic, version, then a CRC32 over the 20 bytes locating the end header.
+Result<Probe> probe_7z(ByteView d) {
+  if (!d.starts_with(std::string_view("7z\xBC\xAF\x27\x1C", 6))) return fail(Errc::malformed, "no 7z signature");
+  Reader r(d);
+  TRY(r.seek(6));
+  ASSIGN_OR_RETURN(std::uint8_t major, r.u8());
+  ASSIGN_OR_RETURN(std::uint8_t minor, r.u8());
+  ASSIGN_OR_RETURN(std::uint32_t start_crc, r.u32());
+  ASSIGN_OR_RETURN(ByteView start, r.bytes(20));
+  Reader s(start);
+  ASSIGN_OR_RETURN(std::uint64_t next_offset, s.u64());
+  ASSIGN_OR_RETURN(std::uint64_t next_size, s.u64());
+  if (major != 0) return fail(Errc::unsupported, "7z major version not 0");
+  (void)minor;  // minor versions only add methods
+  if (crc32(0L, start.data(), static_cast<uInt>(start.size())) != start_crc)
+    return fail(Errc::malformed, "7z start header CRC mismatch");
+  if (next_offset > (std::uint64_t{1} << 48) || next_size > (std::uint64_t{1} << 32))
+    return fail(Errc::malformed, "7z end header location implausible");
+  Probe p;
+  p.length = 32 + next_offset + next_size;
+  p.detail = fmt::format("version 0.{}, {} bytes", minor, p.length);
+  return p;
+}
+
+// ar (System V/GNU and BSD variants): "!<arch>\n", then 60-byte member headers with decimal
+// sizes and a "`\n" terminator, members padded to even offsets. The archive ends where the next
+// header does not parse; that is its length.
+struct ArMember {
+  std::uint64_t size = 0;
+};
+std::optional<ArMember> ar_header_at(ByteView d, std::uint64_t at) {
+  auto h = d.sub(at, 60);
+  if (!h || !h->has_at(58, "`\n")) return std::nullopt;
+  std::string_view size_field = h->as_chars().substr(48, 10);
+  std::uint64_t size = 0;
+  bool digits = false, ended = false;
+  for (char c : size_field) {
+    if (c >= '0' && c <= '9' && !ended) {
+      size = size * 10 + static_cast<std::uint64_t>(c - '0');
+      digits = true;
+    } else if (c == ' ') {
+      ended = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!digits) return std::nullopt;
+  return ArMember{size};
+}
+
+Result<Probe> probe_ar(ByteView d) {
+  if (!d.starts_with("!<arch>\n")) return fail(Errc::malformed, "no ar magic");
+  if (d.size() == 8) return Probe{8, "empty", std::nullopt};
+  if (!ar_header_at(d, 8)) {
+    if (d.size() < 68) return fail(Errc::truncated, "ar member header truncated");
+    return fail(Errc::malformed, "ar member header malformed");
+  }
+  std::uint64_t pos = 8, members = 0;
+  while (pos < d.size()) {
+    auto m = ar_header_at(d, pos);
+    if (!m) break;
+    ++members;
+    std::uint64_t end = pos + 60 + m->size;
+    if (m->size > d.size() || end > d.size()) {
+      pos = end;  // cut short: the length is what the headers declare
+      break;
+    }
+    pos = end + (end & 1);
+  }
+  return Probe{std::max<std::uint64_t>(pos, 8), fmt::format("{} members", members), std::nullopt};
+}
+
 NodeType type_of(mode_t ft) {
   switch (ft) {
     case AE_IFDIR: return NodeType::directory;
@@ -225,10 +347,37 @@ class ArchiveUnpacker final : public Unpacker {
         .references = {"PKWARE APPNOTE.TXT 6.3.10"},
         .limitations = {"encrypted members are listed with a diagnostic, not decrypted"},
         .filesystem = true};
+    static const Descriptor iso9660{
+        .id = "iso9660",
+        .description = "ISO 9660 CD/DVD image with Rock Ridge and Joliet extensions via libarchive",
+        .magics = {{0x8001, "CD001"}},
+        .references = {"ECMA-119 4th edition", "IEEE P1282 Rock Ridge (RRIP 1.12)", "Joliet specification (Microsoft, 1995)"},
+        .limitations = {"only the first session of a multi-session disc is read",
+                        "UDF-only discs (no ISO 9660 descriptor) are not recognised",
+                        "El Torito boot images are not extracted as separate regions"},
+        .filesystem = true};
+    static const Descriptor sevenzip{
+        .id = "7z",
+        .description = "7-Zip archive via libarchive",
+        .magics = {{0, std::string("7z\xBC\xAF\x27\x1C", 6)}},
+        .references = {"7-Zip DOC/7zFormat.txt"},
+        .limitations = {"encrypted members (AES-256) are listed with a diagnostic, not decrypted",
+                        "archives with an encrypted header cannot be listed"},
+        .filesystem = true};
+    static const Descriptor ar{
+        .id = "ar",
+        .description = "ar archive (System V/GNU and BSD; Debian .deb, static libraries) via libarchive",
+        .magics = {{0, "!<arch>\n"}},
+        .references = {"ar(5) (FreeBSD)", "deb(5)"},
+        .limitations = {"thin archives (\"!<thin>\") are not recognised: they hold no member data"},
+        .filesystem = true};
     switch (kind_) {
       case Kind::tar: return tar;
       case Kind::cpio: return cpio;
       case Kind::zip: return zip;
+      case Kind::iso9660: return iso9660;
+      case Kind::sevenzip: return sevenzip;
+      case Kind::ar: return ar;
     }
     return tar;
   }
@@ -238,6 +387,9 @@ class ArchiveUnpacker final : public Unpacker {
       case Kind::tar: return probe_tar(d);
       case Kind::cpio: return probe_cpio(d);
       case Kind::zip: return probe_zip(d);
+      case Kind::iso9660: return probe_iso9660(d);
+      case Kind::sevenzip: return probe_7z(d);
+      case Kind::ar: return probe_ar(d);
     }
     return fail(Errc::internal, "unknown archive kind");
   }
@@ -254,6 +406,14 @@ class ArchiveUnpacker final : public Unpacker {
         in = in.head(readable);
       }
     }
+    if (kind_ == Kind::iso9660 || kind_ == Kind::sevenzip || kind_ == Kind::ar) {
+      // These headers state the archive's extent; less data than that is a cut-short image.
+      if (auto p = probe(in); p && p->length > in.size())
+        ctx.tree.add_diagnostic(ctx.region, {Severity::high, descriptor().id + ".truncated",
+                                             fmt::format("archive declares {} bytes but only {} are present; "
+                                                         "extraction is partial",
+                                                         p->length, in.size())});
+    }
     // Zip is read through its central directory first: only there are the Unix modes that make
     // a member a symlink or executable. A carved zip followed by other data has no findable
     // central directory, so the local headers are streamed instead.
@@ -269,6 +429,9 @@ class ArchiveUnpacker final : public Unpacker {
           if (zip_central_directory) archive_read_support_format_zip_seekable(r.get());
           else archive_read_support_format_zip_streamable(r.get());
           break;
+        case Kind::iso9660: archive_read_support_format_iso9660(r.get()); break;
+        case Kind::sevenzip: archive_read_support_format_7zip(r.get()); break;
+        case Kind::ar: archive_read_support_format_ar(r.get()); break;
       }
       if (archive_read_open_memory(r.get(), in.data(), in.size()) != ARCHIVE_OK) {
         const char* e = archive_error_string(r.get());
@@ -377,5 +540,8 @@ class ArchiveUnpacker final : public Unpacker {
 std::unique_ptr<Unpacker> make_tar_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::tar); }
 std::unique_ptr<Unpacker> make_cpio_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::cpio); }
 std::unique_ptr<Unpacker> make_zip_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::zip); }
+std::unique_ptr<Unpacker> make_iso9660_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::iso9660); }
+std::unique_ptr<Unpacker> make_7z_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::sevenzip); }
+std::unique_ptr<Unpacker> make_ar_unpacker() { return std::make_unique<ArchiveUnpacker>(Kind::ar); }
 
 }  // namespace iotaudit::unpack

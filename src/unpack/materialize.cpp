@@ -147,7 +147,9 @@ struct Writer {
         }
         record(id, here, true, "");
         const Unpacker* u = n.type == NodeType::region ? find(n.format) : nullptr;
-        if (u != nullptr && !u->descriptor().filesystem && n.content) {
+        bool has_parts = false;
+        for (NodeId c : n.children) has_parts = has_parts || tree.at(c).type == NodeType::region;
+        if (u != nullptr && !u->descriptor().filesystem && n.content && !has_parts) {
           if (write_file(d.get(), "decoded", n.content->view(), 0644, 0)) ++stats.files;
         }
         for (NodeId c : n.children) {

@@ -4,7 +4,9 @@
 // entry: everything else is still extracted, and each failure is a diagnostic on its node.
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -147,8 +149,8 @@ class SquashfsUnpacker final : public Unpacker {
         .magics = {{0, "hsqs"}, {0, "sqsh"}},
         .references = {"https://dr-emann.github.io/squashfs/squashfs.html",
                        "Linux fs/squashfs/squashfs_fs.h"},
-        .limitations = {"version 4.0 only (1.x-3.x and big-endian images are reported as "
-                        "unsupported)",
+        .limitations = {"version 4.0 only (1.x-3.x are declined here and read by squashfs-legacy; "
+                        "big-endian 4.0 images are reported as unsupported)",
                         "extended attributes are not recorded"},
         .filesystem = true};
     return d;
@@ -157,11 +159,14 @@ class SquashfsUnpacker final : public Unpacker {
   Result<Probe> probe(ByteView data) const override {
     // A cut-short image is still a squashfs: unpack() reads what is there and says it is partial.
     ASSIGN_OR_RETURN(auto sb, formats::parse_squashfs_super(data, /*allow_truncated=*/true));
+    // 1.x-3.x images are declined so that the engine offers them to "squashfs-legacy".
+    if (sb.version_major < 4)
+      return fail(Errc::unsupported, fmt::format("squashfs {}.{} is read by squashfs-legacy",
+                                                 sb.version_major, sb.version_minor));
     Probe p;
     p.length = sb.bytes_used;
-    if (sb.version_major != 4 || sb.endian == Endian::big) {
-      p.unsupported = fmt::format("squashfs {}.{} {}-endian", sb.version_major, sb.version_minor,
-                                  sb.endian == Endian::big ? "big" : "little");
+    if (sb.endian == Endian::big) {
+      p.unsupported = fmt::format("squashfs {}.{} big-endian", sb.version_major, sb.version_minor);
       p.length = 0;
       return p;
     }
@@ -191,19 +196,25 @@ class SquashfsUnpacker final : public Unpacker {
     sqfs_super_t super{};
     if (int e = sqfs_super_read(&super, file); e != 0)
       return fail(Errc::malformed, fmt::format("superblock: {}", sqfs_error_text(e)));
-    SqfsPtr<sqfs_compressor_t> cmp;
-    if (super.compression_id == SQFS_COMP_LZO) {
-      cmp.p = make_lzo_decompressor();
-      if (!cmp.p) return fail(Errc::internal, "lzo initialisation failed");
-    } else {
+    // One decompressor per thread: compressor objects keep per-call state.
+    auto make_compressor = [&]() -> Result<sqfs_compressor_t*> {
+      if (super.compression_id == SQFS_COMP_LZO) {
+        sqfs_compressor_t* c = make_lzo_decompressor();
+        if (!c) return fail(Errc::internal, "lzo initialisation failed");
+        return c;
+      }
       sqfs_compressor_config_t cfg{};
       if (sqfs_compressor_config_init(&cfg, static_cast<SQFS_COMPRESSOR>(super.compression_id),
                                       super.block_size, SQFS_COMP_FLAG_UNCOMPRESS) != 0)
         return fail(Errc::unsupported, "compressor not supported");
-      if (int e = sqfs_compressor_create(&cfg, &cmp.p); e != 0)
+      sqfs_compressor_t* c = nullptr;
+      if (int e = sqfs_compressor_create(&cfg, &c); e != 0)
         return fail(Errc::unsupported, fmt::format("compressor {} not available: {}",
                                                    sb.compression_name(), sqfs_error_text(e)));
-    }
+      return c;
+    };
+    SqfsPtr<sqfs_compressor_t> cmp;
+    ASSIGN_OR_RETURN(cmp.p, make_compressor());
     SqfsPtr<sqfs_id_table_t> ids{sqfs_id_table_create(0)};
     if (!ids.p) return fail(Errc::internal, "out of memory");
     bool ids_ok = sqfs_id_table_read(ids.p, file, &super, cmp.p) == 0;
@@ -211,12 +222,7 @@ class SquashfsUnpacker final : public Unpacker {
       ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.id_table",
                                            "id table unreadable; uid/gid reported as 0"});
     SqfsPtr<sqfs_dir_reader_t> dr{sqfs_dir_reader_create(&super, cmp.p, file, 0)};
-    SqfsPtr<sqfs_data_reader_t> data{sqfs_data_reader_create(file, super.block_size, cmp.p, 0)};
-    if (!dr.p || !data.p) return fail(Errc::internal, "out of memory");
-    bool frags_ok = sqfs_data_reader_load_fragment_table(data.p, &super) == 0;
-    if (!frags_ok)
-      ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.fragment_table",
-                                           "fragment table unreadable; small files may be missing"});
+    if (!dr.p) return fail(Errc::internal, "out of memory");
 
     FsBuilder fs(ctx.tree, ctx.budget, ctx.region, "squashfs");
     auto id_of = [&](sqfs_u16 idx) -> std::uint32_t {
@@ -253,6 +259,15 @@ class SquashfsUnpacker final : public Unpacker {
     root_inode.p = nullptr;
     stack.push_back({"", own(root), fs.root(), 0});
     std::set<sqfs_u32> visited_dirs{root->base.inode_number};
+    // File contents are read after the listing, in parallel (see read_contents).
+    struct FileRead {
+      NodeId node;
+      std::shared_ptr<sqfs_inode_generic_t> inode;
+      std::uint64_t size, want;
+    };
+    std::vector<FileRead> reads;
+    std::uint64_t declared_total = 0;
+    bool ratio_reported = false;
     std::unordered_map<sqfs_u32, std::string> first_name;  // hard links share an inode number
     std::uint64_t errors = 0;
 
@@ -301,6 +316,7 @@ class SquashfsUnpacker final : public Unpacker {
         }
         auto inode = own(in_raw);
         FsBuilder::Entry en;
+        std::optional<FileRead> pending_read;
         en.path = path;
         en.type = node_type(in_raw);
         en.mode = type_bits(en.type) | (in_raw->base.mode & 07777u);
@@ -343,26 +359,27 @@ class SquashfsUnpacker final : public Unpacker {
               want = ctx.budget.limits().max_node_bytes;
               diag = fmt::format("file of {} bytes truncated to the per-file limit", size);
             }
-            if (!ctx.budget.take_bytes(want)) {
+            // Sparse files make tiny images declare huge contents: hold the whole filesystem to
+            // the expansion ratio before anything is allocated.
+            const Limits& lim = ctx.budget.limits();
+            if (want > 0 && declared_total + want > lim.ratio_floor_bytes &&
+                (declared_total + want) / std::max<std::uint64_t>(view.size(), 1) > lim.max_expansion_ratio) {
+              diag = fmt::format("expansion ratio above {}:1 (sparse-file bomb?); content not read",
+                                 lim.max_expansion_ratio);
+              if (!ratio_reported) {
+                ctx.tree.add_diagnostic(ctx.region, {Severity::high, "limit.ratio",
+                                                     fmt::format("declared file sizes exceed {}:1 of the image; "
+                                                                 "further contents not read", lim.max_expansion_ratio)});
+                ratio_reported = true;
+              }
+              want = 0;
+            }
+            if (want > 0 && !ctx.budget.take_bytes(want)) {
               diag = "total output limit reached; content not read";
               want = 0;
             }
-            std::vector<std::uint8_t> buf(want);
-            std::uint64_t got = 0;
-            while (got < want) {
-              auto chunk = static_cast<sqfs_u32>(std::min<std::uint64_t>(want - got, 1u << 20));
-              sqfs_s32 r = sqfs_data_reader_read(data.p, in_raw, got, buf.data() + got, chunk);
-              if (r < 0) {
-                diag = fmt::format("content unreadable after {} of {} bytes: {}", got, size,
-                                   sqfs_error_text(r));
-                ++errors;
-                break;
-              }
-              if (r == 0) break;
-              got += static_cast<std::uint64_t>(r);
-            }
-            buf.resize(got);
-            en.content = make_blob(std::move(buf));
+            declared_total += want;
+            pending_read = FileRead{kNoNode, inode, size, want};
             break;
           }
           default:
@@ -370,6 +387,11 @@ class SquashfsUnpacker final : public Unpacker {
         }
         NodeId id = fs.add(std::move(en));
         if (id == kNoNode) break;
+        if (pending_read) {
+          pending_read->node = id;
+          reads.push_back(std::move(*pending_read));
+          pending_read.reset();
+        }
         if (!diag.empty())
           ctx.tree.add_diagnostic(id, {Severity::medium, "squashfs.file_data", diag});
         if (node_type(in_raw) == NodeType::directory) {
@@ -382,6 +404,62 @@ class SquashfsUnpacker final : public Unpacker {
         }
       }
     }
+    // Contents: split the files into one batch per thread, by bytes; each batch has its own
+    // decompressor and data reader (neither is thread-safe), and the image is shared read-only.
+    std::atomic<std::uint64_t> read_errors{0};
+    std::atomic<bool> frag_table_bad{false};
+    unsigned batches = ctx.executor ? std::max(1u, ctx.executor->concurrency()) : 1u;
+    std::uint64_t total = 0;
+    for (const auto& r : reads) total += r.want;
+    if (total < (4u << 20)) batches = 1;  // not worth the extra readers
+    std::vector<std::vector<const FileRead*>> batch(batches);
+    {
+      std::uint64_t acc = 0;
+      for (const auto& r : reads) {
+        auto b = static_cast<std::size_t>(total ? std::min<std::uint64_t>(acc * batches / total, batches - 1) : 0);
+        batch[b].push_back(&r);
+        acc += r.want;
+      }
+    }
+    auto read_batch = [&](std::size_t b) {
+      auto c = make_compressor();
+      if (!c) {
+        read_errors += batch[b].size();
+        return;
+      }
+      SqfsPtr<sqfs_compressor_t> bc{*c};
+      SqfsPtr<sqfs_data_reader_t> data{sqfs_data_reader_create(file, super.block_size, bc.p, 0)};
+      if (!data.p) {
+        read_errors += batch[b].size();
+        return;
+      }
+      if (sqfs_data_reader_load_fragment_table(data.p, &super) != 0) frag_table_bad = true;
+      for (const FileRead* r : batch[b]) {
+        std::vector<std::uint8_t> buf(r->want);
+        std::uint64_t got = 0;
+        std::string diag;
+        while (got < r->want) {
+          auto chunk = static_cast<sqfs_u32>(std::min<std::uint64_t>(r->want - got, 1u << 20));
+          sqfs_s32 n = sqfs_data_reader_read(data.p, r->inode.get(), got, buf.data() + got, chunk);
+          if (n < 0) {
+            diag = fmt::format("content unreadable after {} of {} bytes: {}", got, r->size, sqfs_error_text(n));
+            ++read_errors;
+            break;
+          }
+          if (n == 0) break;
+          got += static_cast<std::uint64_t>(n);
+        }
+        buf.resize(got);
+        ctx.tree.set_content(r->node, make_blob(std::move(buf)));
+        if (!diag.empty()) ctx.tree.add_diagnostic(r->node, {Severity::medium, "squashfs.file_data", diag});
+      }
+    };
+    if (batches > 1) ctx.executor->parallel_for(batches, read_batch);
+    else read_batch(0);
+    errors += read_errors.load();
+    if (frag_table_bad)
+      ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.fragment_table",
+                                           "fragment table unreadable; small files may be missing"});
     if (errors > 0)
       ctx.tree.add_diagnostic(ctx.region, {Severity::medium, "squashfs.partial",
                                            fmt::format("{} read errors; extraction is partial", errors)});

@@ -12,9 +12,11 @@ if [[ ! -f "$img" ]]; then
 fi
 rm -rf "$work"
 "$bin" extract -q "$img" -o "$work"
-root="$work/squashfs@0xed0cc"
 fail() { echo "FAIL: $*"; exit 1; }
-[[ -d "$root" ]] || fail "root filesystem not at squashfs@0xed0cc: $(ls "$work")"
+# The root filesystem is the squashfs at 0xed0cc of the image (inside the TP-Link header's rootfs part).
+bb=$(find "$work" -path '*squashfs@*/bin/busybox' | head -1)
+[[ -n "$bb" ]] || fail "no squashfs root filesystem with bin/busybox under $work"
+root=$(dirname "$(dirname "$bb")")
 mode() { stat -c %a "$1"; }
 [[ $(mode "$root/bin/busybox") == 755 ]] || fail "bin/busybox mode $(mode "$root/bin/busybox")"
 [[ $(mode "$root/etc/init.d/telnet") == 755 ]] || fail "etc/init.d/telnet mode"
@@ -37,7 +39,7 @@ paths = {n.get("path"): n for n in d["nodes"]}
 for p, mode in [("/bin/busybox", "0755"), ("/etc/init.d/telnet", "0755"), ("/etc/shadow", "0600")]:
     assert paths[p]["mode"] == mode, (p, paths[p]["mode"])
     assert paths[p]["unpacker"] == "squashfs"
-    assert paths[p]["container"].endswith("squashfs@0xed0cc")
+    assert "squashfs@" in paths[p]["container"].rsplit(" \u00bb ", 1)[-1], paths[p]["container"]
 n_files = sum(1 for n in d["nodes"] if n["type"] == "file")
 assert n_files > 500, n_files
 print(f"ok: {n_files} files listed")

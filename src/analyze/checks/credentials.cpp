@@ -4,11 +4,14 @@
 #include <crypt.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -54,6 +57,99 @@ std::vector<std::string> load_candidates() {
   return out;
 }
 
+// crypt_rn cannot be interrupted, and whoever wrote a hash chose its work factor: one candidate
+// against bcrypt cost 31 or sha512crypt rounds=999999999 runs for hours, a large yescrypt N takes
+// gigabytes. Returns why a hash is not tried when it asks for more than about two seconds of work
+// per candidate on a slow host; stock systems use far less.
+std::optional<std::string> too_costly(std::string_view h) {
+  constexpr std::uint64_t kMaxRounds = 2'000'000;    // sha-crypt, sha1crypt, sunmd5, BSDi
+  constexpr std::uint64_t kMaxBlocks = 1ULL << 20;   // scrypt/yescrypt N*r*p*(t+1): 128 MiB at p=1
+  constexpr std::string_view kItoa64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  auto atoi64 = [&](char c) -> std::uint64_t {
+    auto i = kItoa64.find(c);
+    return i == std::string_view::npos ? 64 : i;
+  };
+  auto decimal = [](std::string_view s) {  // leading digits, saturating
+    std::uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') break;
+      v = v > (1ULL << 40) ? v : v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  };
+  auto mul = [](std::uint64_t a, std::uint64_t b) {  // saturating
+    return a != 0 && b > (1ULL << 62) / a ? (1ULL << 62) : a * b;
+  };
+  // yescrypt's variable-length parameter encoding, as libxcrypt decodes it.
+  auto yes_uint = [&](std::string_view& s, std::uint64_t min) -> std::optional<std::uint64_t> {
+    if (s.empty() || atoi64(s.front()) > 63) return std::nullopt;
+    std::uint64_t c = atoi64(s.front()), v = min, start = 0, end = 47, chars = 1, bits = 0;
+    s.remove_prefix(1);
+    while (c > end) {
+      v += (end + 1 - start) << bits;
+      start = end + 1;
+      end = start + (62 - end) / 2;
+      ++chars;
+      bits += 6;
+    }
+    v += (c - start) << bits;
+    while (--chars) {
+      if (s.empty() || atoi64(s.front()) > 63) return std::nullopt;
+      bits -= 6;
+      v += atoi64(s.front()) << bits;
+      s.remove_prefix(1);
+    }
+    return v;
+  };
+  auto rounds = [&](std::uint64_t n) -> std::optional<std::string> {
+    if (n <= kMaxRounds) return std::nullopt;
+    return fmt::format("{} rounds", n);
+  };
+  auto blocks = [&](std::uint64_t n) -> std::optional<std::string> {
+    if (n <= kMaxBlocks) return std::nullopt;
+    return fmt::format("{} MiB of memory-hard work", n >> 13);
+  };
+
+  if (h.size() >= 7 && h.starts_with("$2") && h[3] == '$' && std::isdigit(static_cast<unsigned char>(h[4])) &&
+      std::isdigit(static_cast<unsigned char>(h[5]))) {
+    int cost = (h[4] - '0') * 10 + (h[5] - '0');
+    if (cost > 14) return fmt::format("bcrypt cost {}", cost);
+    return std::nullopt;
+  }
+  if (h.starts_with("$5$rounds=") || h.starts_with("$6$rounds=")) return rounds(decimal(h.substr(10)));
+  if (h.starts_with("$md5,rounds=")) return rounds(decimal(h.substr(12)));
+  if (h.starts_with("$sha1$")) return rounds(decimal(h.substr(6)));
+  if (h.starts_with("_") && h.size() >= 5) {
+    std::uint64_t count = 0;
+    for (std::size_t i = 0; i < 4; ++i) count |= (atoi64(h[1 + i]) & 63) << (6 * i);
+    return rounds(count);
+  }
+  if (h.starts_with("$7$") && h.size() >= 14) {
+    std::uint64_t n_log2 = atoi64(h[3]), r = 0, p = 0;
+    for (std::size_t i = 0; i < 5; ++i) {
+      r |= (atoi64(h[4 + i]) & 63) << (6 * i);
+      p |= (atoi64(h[9 + i]) & 63) << (6 * i);
+    }
+    if (n_log2 > 62) return std::nullopt;  // rejected by libxcrypt before any work
+    return blocks(mul(mul(1ULL << n_log2, r), p));
+  }
+  if (h.starts_with("$y$") || h.starts_with("$gy$")) {
+    std::string_view s = h.substr(h[1] == 'y' ? 3 : 4);
+    auto flavor = yes_uint(s, 0);
+    auto n_log2 = flavor ? yes_uint(s, 1) : std::nullopt;
+    auto r = n_log2 ? yes_uint(s, 1) : std::nullopt;
+    if (!r || *n_log2 > 63) return std::nullopt;  // malformed: libxcrypt rejects it at once
+    std::uint64_t p = 1, t = 0;
+    if (!s.empty() && s.front() != '$') {
+      auto have = yes_uint(s, 1).value_or(0);
+      if (have & 1) p = yes_uint(s, 2).value_or(1ULL << 62);
+      if (have & 2) t = yes_uint(s, 1).value_or(1ULL << 62);
+    }
+    return blocks(mul(mul(mul(1ULL << *n_log2, *r), p), t + 1));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 CheckOutput check_empty_password(Context& ctx, const Facts& facts) {
@@ -94,8 +190,11 @@ CheckOutput check_default_password(Context& ctx, const Facts& facts) {
   std::vector<std::optional<std::string>> found(targets.size());
   std::vector<std::uint64_t> tried(targets.size(), 0);
   std::atomic<bool> timed_out{false};
+  std::vector<std::optional<std::string>> skipped(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) skipped[i] = too_costly(targets[i]->hash);
   ctx.executor.parallel_for(targets.size(), [&](std::size_t i) {
     const Account& a = *targets[i];
+    if (skipped[i]) return;
     auto data = std::make_unique<crypt_data>();  // ~32 KiB: keep it off the stack
     std::vector<std::string> list;
     list.reserve(candidates.size() + 2);
@@ -116,7 +215,7 @@ CheckOutput check_default_password(Context& ctx, const Facts& facts) {
     }
   });
   std::size_t unmatched = 0;
-  for (const auto& f : found) unmatched += f ? 0 : 1;
+  for (std::size_t i = 0; i < targets.size(); ++i) unmatched += found[i] || skipped[i] ? 0 : 1;
   if (unmatched > 0) {
     // A password outside the list may still be the same on every unit: only the manufacturer can
     // show it is unique per device, so a clean result here is not a pass.
@@ -129,6 +228,12 @@ CheckOutput check_default_password(Context& ctx, const Facts& facts) {
   if (timed_out) {
     out.run.conclusive = false;
     out.run.notes.push_back("password cracking stopped at the time limit; results incomplete");
+  }
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (!skipped[i]) continue;
+    out.run.conclusive = false;
+    out.run.notes.push_back(fmt::format("hash of '{}' not tried: its parameters ask for {} per candidate",
+                                        targets[i]->name, *skipped[i]));
   }
   for (std::size_t i = 0; i < targets.size(); ++i) {
     if (!found[i]) continue;

@@ -1,0 +1,7 @@
+// The squashfs-legacy unpacker alone (1.x-3.x, vendor LZMA variants): probe, then unpack what the
+// probe accepts.
+#include "fuzz_util.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return iotaudit::fuzz::run_unpacker("squashfs-legacy", data, size);
+}

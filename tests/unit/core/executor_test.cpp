@@ -1,0 +1,146 @@
+#include "core/executor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace iotaudit {
+namespace {
+
+struct ExecutorCase {
+  const char* name;
+  std::unique_ptr<Executor> (*make)();
+};
+
+std::unique_ptr<Executor> serial() { return make_serial_executor(); }
+std::unique_ptr<Executor> tbb1() { return make_tbb_executor(1); }
+std::unique_ptr<Executor> tbb4() { return make_tbb_executor(4); }
+std::unique_ptr<Executor> tbb_auto() { return make_tbb_executor(0); }
+
+class ExecutorTest : public ::testing::TestWithParam<ExecutorCase> {};
+
+TEST_P(ExecutorTest, EveryTaskRunsExactlyOnce) {
+  auto ex = GetParam().make();
+  constexpr int kTasks = 1000;
+  std::vector<std::atomic<int>> hits(kTasks);
+  auto g = ex->make_group();
+  for (int i = 0; i < kTasks; ++i) g->run([&hits, i] { hits[i].fetch_add(1); });
+  g->wait();
+  for (int i = 0; i < kTasks; ++i) EXPECT_EQ(hits[i].load(), 1) << "task " << i;
+}
+
+// A binary tree of tasks, each spawning its children from inside the group, as the unpack engine
+// does for nested containers. Every node must run exactly once and wait() must cover them all.
+void spawn(TaskGroup& g, std::vector<std::atomic<int>>& hits, int node, int count) {
+  hits[node].fetch_add(1);
+  for (int c : {2 * node + 1, 2 * node + 2})
+    if (c < count) g.run([&g, &hits, c, count] { spawn(g, hits, c, count); });
+}
+
+TEST_P(ExecutorTest, TasksSpawnedFromTasksAllRunBeforeWaitReturns) {
+  auto ex = GetParam().make();
+  constexpr int kNodes = 4095;
+  std::vector<std::atomic<int>> hits(kNodes);
+  auto g = ex->make_group();
+  g->run([&] { spawn(*g, hits, 0, kNodes); });
+  g->wait();
+  int total = 0;
+  for (int i = 0; i < kNodes; ++i) {
+    EXPECT_EQ(hits[i].load(), 1) << "node " << i;
+    total += hits[i].load();
+  }
+  EXPECT_EQ(total, kNodes);
+}
+
+TEST_P(ExecutorTest, DeepChainOfSpawnedTasks) {
+  // Each task spawns the next: a long chain must not exhaust the stack in the serial executor.
+  auto ex = GetParam().make();
+  constexpr int kDepth = 20000;
+  std::atomic<int> ran{0};
+  auto g = ex->make_group();
+  std::function<void(int)> step = [&](int i) {
+    ran.fetch_add(1);
+    if (i + 1 < kDepth) g->run([&step, i] { step(i + 1); });
+  };
+  g->run([&] { step(0); });
+  g->wait();
+  EXPECT_EQ(ran.load(), kDepth);
+}
+
+TEST_P(ExecutorTest, GroupCanBeReusedAfterWait) {
+  auto ex = GetParam().make();
+  std::atomic<int> n{0};
+  auto g = ex->make_group();
+  for (int i = 0; i < 10; ++i) g->run([&] { n.fetch_add(1); });
+  g->wait();
+  EXPECT_EQ(n.load(), 10);
+  for (int i = 0; i < 5; ++i) g->run([&] { n.fetch_add(1); });
+  g->wait();
+  EXPECT_EQ(n.load(), 15);
+}
+
+TEST_P(ExecutorTest, WaitOnEmptyGroupReturns) {
+  auto ex = GetParam().make();
+  auto g = ex->make_group();
+  g->wait();
+  SUCCEED();
+}
+
+TEST_P(ExecutorTest, ParallelForCoversEveryIndexOnce) {
+  auto ex = GetParam().make();
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{10007}}) {
+    std::vector<std::atomic<int>> hits(n);
+    ex->parallel_for(n, [&](std::size_t i) {
+      ASSERT_LT(i, n);
+      hits[i].fetch_add(1);
+    });
+    for (std::size_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << "n=" << n << " i=" << i;
+  }
+}
+
+TEST_P(ExecutorTest, ParallelForInsideTask) {
+  // Analysis runs parallel_for while an executor may be busy; nesting must still cover all.
+  auto ex = GetParam().make();
+  constexpr std::size_t kOuter = 8, kInner = 500;
+  std::vector<std::atomic<int>> hits(kOuter * kInner);
+  auto g = ex->make_group();
+  for (std::size_t o = 0; o < kOuter; ++o)
+    g->run([&, o] { ex->parallel_for(kInner, [&](std::size_t i) { hits[o * kInner + i].fetch_add(1); }); });
+  g->wait();
+  for (std::size_t i = 0; i < hits.size(); ++i) EXPECT_EQ(hits[i].load(), 1) << i;
+}
+
+TEST_P(ExecutorTest, ConcurrencyIsPositive) {
+  auto ex = GetParam().make();
+  EXPECT_GE(ex->concurrency(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(All, ExecutorTest,
+                         ::testing::Values(ExecutorCase{"serial", &serial}, ExecutorCase{"tbb1", &tbb1},
+                                           ExecutorCase{"tbb4", &tbb4}, ExecutorCase{"tbbauto", &tbb_auto}),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Executor, SerialRunsTasksInFifoOrderOnWait) {
+  auto ex = make_serial_executor();
+  EXPECT_EQ(ex->concurrency(), 1u);
+  std::vector<int> order;
+  auto g = ex->make_group();
+  g->run([&] {
+    order.push_back(1);
+    g->run([&] { order.push_back(3); });
+  });
+  g->run([&] { order.push_back(2); });
+  EXPECT_TRUE(order.empty());  // nothing runs before wait()
+  g->wait();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Executor, TbbConcurrencyMatchesRequest) {
+  EXPECT_EQ(make_tbb_executor(3)->concurrency(), 3u);
+  EXPECT_EQ(make_tbb_executor(1)->concurrency(), 1u);
+}
+
+}  // namespace
+}  // namespace iotaudit
