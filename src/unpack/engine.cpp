@@ -134,7 +134,9 @@ void record_gaps(Tree& tree, NodeId node, ByteView view, std::vector<std::pair<s
   tree.mut(node).gaps = std::move(gaps);
 }
 
-bool is_archive_unpacker(const std::string& id) { return id == "tar" || id == "cpio" || id == "zip"; }
+bool is_archive_unpacker(const std::string& id) {
+  return id == "tar" || id == "cpio" || id == "zip" || id == "iso9660" || id == "7z" || id == "ar";
+}
 
 }  // namespace
 
