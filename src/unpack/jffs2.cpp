@@ -223,7 +223,7 @@ struct Scan {
   std::unordered_map<std::uint32_t, std::vector<Jffs2Inode>> inodes;
   std::uint64_t nodes = 0, end = 0, obsolete = 0, cleanmarkers = 0, padding = 0, summaries = 0,
                 xattrs = 0, unknown_compat = 0, unknown_incompat = 0, crc_errors = 0, bad_headers = 0,
-                skipped = 0, oversized = 0;
+                skipped = 0, oversized = 0, entry_nodes = 0;
   bool truncated_tail = false;
   std::string first_crc_error;
 };
@@ -243,6 +243,7 @@ Scan scan(ByteView data, Endian endian, bool collect, const Budget* budget) {
     ByteView nv = data.sub(h->offset, h->totlen).value_or(ByteView{});
     switch (h->nodetype) {
       case node::kDirent: {
+        ++s.entry_nodes;
         if (!collect) break;
         auto d = formats::parse_jffs2_dirent(nv, endian, h->offset);
         if (!d) {
@@ -253,6 +254,7 @@ Scan scan(ByteView data, Endian endian, bool collect, const Budget* budget) {
         break;
       }
       case node::kInode: {
+        ++s.entry_nodes;
         if (!collect) break;
         auto n = formats::parse_jffs2_inode(nv, endian, h->offset);
         if (!n) {
@@ -322,6 +324,11 @@ class Jffs2Unpacker final : public Unpacker {
     if (!endian) return fail(Errc::malformed, "no jffs2 node magic");
     TRY(formats::parse_jffs2_header(data, 0, *endian));
     Scan s = scan(data, *endian, false, nullptr);
+    // Programs that format flash (OpenWrt's mtd, flash_erase) carry a literal cleanmarker: one
+    // lone node is not a filesystem. An empty but formatted partition has a cleanmarker in each
+    // erase block, so two nodes of any kind are required, or one dirent/inode node.
+    if (s.entry_nodes == 0 && s.nodes < 2)
+      return fail(Errc::malformed, "a single jffs2 node without files (a cleanmarker constant in a program?)");
     Probe p;
     p.length = s.end;
     p.detail = fmt::format("{}-endian, {} nodes", *endian == Endian::big ? "big" : "little", s.nodes);

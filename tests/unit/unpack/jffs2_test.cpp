@@ -757,5 +757,30 @@ TEST(Jffs2Format, ProbeNeedsAValidFirstHeader) {
   EXPECT_FALSE(u->probe(ByteView(magic_only.data(), magic_only.size())));
 }
 
+TEST(Jffs2Format, LoneCleanmarkerIsNotAFilesystemButAnErasedPartitionIs) {
+  const unpack::Unpacker* u = unpack::find("jffs2");
+  ASSERT_NE(u, nullptr);
+  // The constant cleanmarker that flash tools (OpenWrt's mtd) embed: 85 19 03 20 0c 00 00 00 + CRC.
+  std::vector<std::uint8_t> cm{0x85, 0x19, 0x03, 0x20, 0x0c, 0x00, 0x00, 0x00};
+  std::uint32_t c = formats::jffs2_crc32(ByteView(cm.data(), cm.size()));
+  for (int i = 0; i < 4; ++i) cm.push_back(static_cast<std::uint8_t>(c >> (8 * i)));
+  std::vector<std::uint8_t> program(cm);
+  program.resize(64, 0x00);  // followed by unrelated code
+  EXPECT_FALSE(u->probe(ByteView(program.data(), program.size())));
+  // A formatted, empty partition: a cleanmarker at the start of every 8 KiB erase block.
+  std::vector<std::uint8_t> erased(4 * 8192, 0xFF);
+  for (std::size_t b = 0; b < 4; ++b) std::copy(cm.begin(), cm.end(), erased.begin() + static_cast<std::ptrdiff_t>(b * 8192));
+  auto p = u->probe(ByteView(erased.data(), erased.size()));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->length, 3 * 8192u + 12);
+  auto t = unpack_bytes(erased);
+  NodeId region = only_region(*t, "jffs2");
+  ASSERT_NE(region, kNoNode);
+  NodeId root = fs_root_of(*t, region);
+  ASSERT_NE(root, kNoNode);
+  EXPECT_TRUE(t->at(root).children.empty());
+  EXPECT_EQ(diag_dump(*t), "");
+}
+
 }  // namespace
 }  // namespace iotaudit
