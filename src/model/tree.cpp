@@ -64,9 +64,10 @@ void Tree::add_diagnostic(NodeId id, Diagnostic d) {
   slot(id)->diagnostics.push_back(std::move(d));
 }
 
-void Tree::set_content(NodeId id, BlobPtr blob) {
+void Tree::set_content(NodeId id, BlobPtr blob, std::uint64_t at) {
   std::lock_guard lock(mu_);
   slot(id)->content = std::move(blob);
+  slot(id)->content_at = at;
 }
 
 std::size_t Tree::size() const {

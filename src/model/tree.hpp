@@ -71,6 +71,11 @@ struct Node {
   std::string link_target;     // symlinks: target as stored; hardlinks: path of the first name
   Origin origin;
   BlobPtr content;             // regular files, images and regions
+  // Where `content` starts inside the node's own bytes when it is a slice of them (a uImage's
+  // payload after its 64-byte header, a TRX's partitions after its header): offsets of regions
+  // carved from the content and of its gaps are given from the node's first byte. 0 for decoded
+  // content, whose offsets are positions in the decoded stream.
+  std::uint64_t content_at = 0;
   std::string host_path;       // directory input: file on the host, mapped on demand
   std::string format;          // regions and filesystem roots: detected format ("squashfs")
   std::vector<Diagnostic> diagnostics;
@@ -89,7 +94,8 @@ class Tree {
   // finalize() so that output does not depend on thread scheduling.
   NodeId add(Node node);
   void add_diagnostic(NodeId id, Diagnostic d);
-  void set_content(NodeId id, BlobPtr blob);
+  // `at`: where the content starts inside the node's own bytes (see Node::content_at).
+  void set_content(NodeId id, BlobPtr blob, std::uint64_t at = 0);
 
   // Read access; only valid once unpacking has finished (or for nodes a task owns).
   [[nodiscard]] const Node& at(NodeId id) const { return *slot(id); }

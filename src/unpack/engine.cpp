@@ -87,7 +87,10 @@ std::vector<Candidate> find_candidates(ByteView view, bool carve) {
 }
 
 // Accounts for every byte of a carved blob: the ranges between claimed regions become gaps.
-void record_gaps(Tree& tree, NodeId node, ByteView view, std::vector<std::pair<std::uint64_t, std::uint64_t>> claimed) {
+// `base`: where the carved content starts inside the node (Node::content_at); gap offsets are
+// reported from the node's first byte like the offsets of carved regions.
+void record_gaps(Tree& tree, NodeId node, ByteView view, std::uint64_t base,
+                 std::vector<std::pair<std::uint64_t, std::uint64_t>> claimed) {
   std::sort(claimed.begin(), claimed.end());
   std::vector<Gap> gaps;
   auto data_gap = [&](std::uint64_t a, std::uint64_t b) {
@@ -101,7 +104,7 @@ void record_gaps(Tree& tree, NodeId node, ByteView view, std::vector<std::pair<s
         double p = static_cast<double>(n) / static_cast<double>(g.size());
         h -= p * std::log2(p);
       }
-    gaps.push_back(Gap{a, b - a, "", h});
+    gaps.push_back(Gap{base + a, b - a, "", h});
   };
   // Splits a gap into fill runs (erased flash 0xFF, zero fill) and data.
   auto add_gap = [&](std::uint64_t a, std::uint64_t b) {
@@ -118,7 +121,7 @@ void record_gaps(Tree& tree, NodeId node, ByteView view, std::vector<std::pair<s
       while (j < b && p[j] == v) ++j;
       if (j - i >= kMinRun) {
         data_gap(data_start, i);
-        gaps.push_back(Gap{i, j - i, v == 0xFF ? "0xff" : "0x00", 0});
+        gaps.push_back(Gap{base + i, j - i, v == 0xFF ? "0xff" : "0x00", 0});
         data_start = j;
       }
       i = j;
@@ -144,6 +147,8 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
   BlobPtr blob = tree.content(node);
   ByteView view = blob->view();
   if (view.empty()) return;
+  // Offsets are reported from the node's first byte, also when its content starts later.
+  const std::uint64_t base = tree.at(node).content_at;
   const auto& reg = registry();
   auto candidates = find_candidates(view, carve);
   std::uint64_t cursor = 0;
@@ -174,10 +179,10 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     std::uint64_t claimed = probe->length ? std::min<std::uint64_t>(probe->length, at.size()) : at.size();
     Node r;
     r.parent = node;
-    r.name = fmt::format("{}@{}", d.id, hex_u64(c.offset));
+    r.name = fmt::format("{}@{}", d.id, hex_u64(base + c.offset));
     r.type = NodeType::region;
     r.format = d.id;
-    r.origin = {node, c.offset, probe->length, d.id};
+    r.origin = {node, base + c.offset, probe->length, d.id};
     r.content = slice_blob(blob, c.offset, claimed);
     r.size = claimed;
     NodeId region = tree.add(std::move(r));
@@ -214,10 +219,10 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
       // images, multi-file uImage members). They are searched like any raw blob, and they replace
       // a search of the container's own bytes, which would find the same things twice.
       bool has_parts = false;
-      for (NodeId c : rn.children) {
-        if (tree.at(c).type != NodeType::region) continue;
+      for (NodeId child : rn.children) {
+        if (tree.at(child).type != NodeType::region) continue;
         has_parts = true;
-        group.run([this, &tree, &group, c, depth] { process(tree, group, c, depth + 1, true); });
+        group.run([this, &tree, &group, child, depth] { process(tree, group, child, depth + 1, true); });
       }
       if (d.filesystem) {
         rn.size = length ? length : claimed;
@@ -241,7 +246,7 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     cursor = c.offset + std::max<std::uint64_t>(length, 1);
     if (length > 0) taken.emplace_back(c.offset, length);
   }
-  if (carve) record_gaps(tree, node, view, std::move(taken));
+  if (carve) record_gaps(tree, node, view, base, std::move(taken));
 }
 
 void Engine::schedule_members(Tree& tree, TaskGroup& group, NodeId fs_root, unsigned depth,

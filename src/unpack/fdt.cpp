@@ -169,7 +169,7 @@ class FdtUnpacker final : public Unpacker {
         tree.mut(part).size = tree.at(part).content ? tree.at(part).content->view().size() : 0;
       }
     }
-    if (hi > lo) tree.set_content(ctx.region, slice_blob(ctx.data, lo, hi - lo));
+    if (hi > lo) tree.set_content(ctx.region, slice_blob(ctx.data, lo, hi - lo), lo);
     else tree.set_content(ctx.region, make_blob(std::string_view()));
     return consumed;
   }

@@ -122,7 +122,7 @@ class TplinkUnpacker final : public Unpacker {
         break;
     }
     std::uint64_t first = formats::kTplinkHeaderSize;
-    t.set_content(ctx.region, slice_blob(ctx.data, first, end - std::min(first, end)));
+    t.set_content(ctx.region, slice_blob(ctx.data, first, end - std::min(first, end)), std::min(first, end));
     return end;
   }
 };

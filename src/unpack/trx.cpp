@@ -65,7 +65,7 @@ class TrxUnpacker final : public Unpacker {
     }
     std::uint64_t end = std::min<std::uint64_t>(h.length, all.size());
     std::uint64_t first = std::min<std::uint64_t>(h.partitions.front().offset, end);
-    t.set_content(ctx.region, slice_blob(ctx.data, first, end - first));
+    t.set_content(ctx.region, slice_blob(ctx.data, first, end - first), first);
     return end;
   }
 };

@@ -99,7 +99,7 @@ class UImageUnpacker final : public Unpacker {
       if (!parts) {
         t.add_diagnostic(ctx.region, {Severity::medium, "uimage.multi",
                                       fmt::format("multi-file size table unreadable: {}", parts.error().message)});
-        t.set_content(ctx.region, payload_blob);
+        t.set_content(ctx.region, payload_blob, formats::kUImageHeaderSize);
         return consumed;
       }
       std::uint64_t first = parts->empty() ? payload.size() : parts->front().offset;
@@ -117,13 +117,14 @@ class UImageUnpacker final : public Unpacker {
                         "uimage");
       }
       // The files follow one another after the table: carving the rest finds what each holds.
-      t.set_content(ctx.region, slice_blob(payload_blob, first, payload.size() - std::min(first, payload.size())));
+      t.set_content(ctx.region, slice_blob(payload_blob, first, payload.size() - std::min(first, payload.size())),
+                    formats::kUImageHeaderSize + std::min(first, payload.size()));
       return consumed;
     }
 
     auto codec = codec_from_uboot(h.comp);
     if (!codec || *codec == Codec::none) {
-      t.set_content(ctx.region, payload_blob);
+      t.set_content(ctx.region, payload_blob, formats::kUImageHeaderSize);
       return consumed;
     }
     Decoded d = decode_stream(*codec, payload, ctx.budget, "uimage");

@@ -59,7 +59,7 @@ class ZImageUnpacker final : public Unpacker {
                                                        all.size())});
     std::uint64_t have = std::min<std::uint64_t>(length, all.size());
     // Carving the content from 0 would find this header again; the payload starts after it.
-    ctx.tree.set_content(ctx.region, slice_blob(ctx.data, kHeaderEnd, have - kHeaderEnd));
+    ctx.tree.set_content(ctx.region, slice_blob(ctx.data, kHeaderEnd, have - kHeaderEnd), kHeaderEnd);
     return have;
   }
 };

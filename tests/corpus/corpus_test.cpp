@@ -45,8 +45,9 @@ namespace {
 // Outer formats (truth image.format) the tool is expected to handle today. "flash" counts only
 // when the layer mounted at / is a squashfs (see unsupported_reason).
 // "fit" counts because its root filesystem is a gzip'd cpio, found by carving inside the FIT blob.
-const std::set<std::string> kSupported = {"squashfs", "trx",     "uimage-multi", "zip-bundle",
-                                          "tar.gz",   "cpio.gz", "zip",          "fit"};
+const std::set<std::string> kSupported = {
+    "squashfs", "trx", "uimage-multi", "zip-bundle", "tar.gz", "cpio.gz", "zip",
+    "fit",      "ext2", "ext4",        "jffs2",      "ubi",    "cramfs"};
 
 // Truth issue kind -> check id.
 const std::map<std::string, std::string> kKinds = {

@@ -76,6 +76,37 @@ TEST(UImage, StoredKernelPayloadBecomesContent) {
   EXPECT_FALSE(has_diag(*t, r, "uimage.truncated"));
 }
 
+TEST(UImage, OffsetsInsideAStoredPayloadCountFromTheHeader) {
+  if (!have_tool("mkimage")) GTEST_SKIP() << "mkimage (u-boot-tools) not installed";
+  TempDir dir;
+  // A payload of 1000 text bytes, then a gzip stream: the stream sits 64 + 1000 bytes into the
+  // uImage, and that is where the report must place it (not 1000, its offset in the payload).
+  std::string lead = text(1000);
+  std::string inner = text(20000);
+  auto gz = gzip(inner);
+  std::string payload = lead + std::string(gz.begin(), gz.end()) + std::string(5000, 'x');
+  ASSERT_TRUE(write_text(dir / "p", payload));
+  ASSERT_TRUE(run("mkimage -A mips -O linux -T kernel -C none -a 0 -e 0 -n k -d '" + (dir / "p") + "' '" +
+                  (dir / "img") + "'"));
+  auto t = unpack_bytes(file_bytes(dir / "img"));
+  NodeId r = only_region(*t, "uimage");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  NodeId g = kNoNode;
+  for (NodeId c : regions_of(*t, r))
+    if (t->at(c).format == "gzip") g = c;
+  ASSERT_NE(g, kNoNode) << diag_dump(*t);
+  EXPECT_EQ(t->at(g).origin.offset, 64u + 1000u);
+  EXPECT_EQ(t->at(g).name, "gzip@0x428");
+  EXPECT_EQ(content_of(*t, g), inner);
+  // The unclaimed bytes before and after the stream are given in the same coordinates.
+  const auto& gaps = t->at(r).gaps;
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(gaps[0].offset, 64u);
+  EXPECT_EQ(gaps[0].length, 1000u);
+  EXPECT_EQ(gaps[1].offset, 64u + 1000u + gz.size());
+  EXPECT_EQ(gaps[1].length, 5000u);
+}
+
 struct CompCase {
   const char* comp;
   const char* tool;
