@@ -76,6 +76,10 @@ struct Node {
   // carved from the content and of its gaps are given from the node's first byte. 0 for decoded
   // content, whose offsets are positions in the decoded stream.
   std::uint64_t content_at = 0;
+  // Regions found by carving: the address of their first byte in memory. A container whose part
+  // or payload starts with the container itself (a partition table entry covering its own
+  // header, hostile or not) would otherwise be found again inside itself, down to the depth limit.
+  const std::uint8_t* raw_start = nullptr;
   std::string host_path;       // directory input: file on the host, mapped on demand
   std::string format;          // regions and filesystem roots: detected format ("squashfs")
   std::vector<Diagnostic> diagnostics;

@@ -137,6 +137,16 @@ void record_gaps(Tree& tree, NodeId node, ByteView view, std::uint64_t base,
   tree.mut(node).gaps = std::move(gaps);
 }
 
+// Is there, among `node` and its ancestors, a region of format `id` that starts at `addr`? Then a
+// candidate at `addr` is that same container seen again through one of its own parts.
+bool found_inside_itself(const Tree& tree, NodeId node, const std::string& id, const std::uint8_t* addr) {
+  for (NodeId a = node; a != kNoNode; a = tree.at(a).parent) {
+    const Node& n = tree.at(a);
+    if (n.type == NodeType::region && n.raw_start == addr && n.format == id) return true;
+  }
+  return false;
+}
+
 bool is_archive_unpacker(const std::string& id) {
   return id == "tar" || id == "cpio" || id == "zip" || id == "iso9660" || id == "7z" || id == "ar";
 }
@@ -169,6 +179,7 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     const Unpacker& u = *reg[c.unpacker];
     const Descriptor& d = u.descriptor();
     ByteView at = view.tail(c.offset);
+    if (found_inside_itself(tree, node, d.id, at.data())) continue;
     auto probe = u.probe(at);
     if (!probe) continue;  // not a real instance: signature hit in unrelated data
 
@@ -184,6 +195,7 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
     r.format = d.id;
     r.origin = {node, base + c.offset, probe->length, d.id};
     r.content = slice_blob(blob, c.offset, claimed);
+    r.raw_start = at.data();
     r.size = claimed;
     NodeId region = tree.add(std::move(r));
     if (region == kNoNode) return;

@@ -194,6 +194,25 @@ TEST(Tplink, Md5MismatchAndTruncation) {
   }
 }
 
+TEST(Tplink, PartCoveringItsOwnHeaderIsNotFoundAgainInside) {
+  // Images that carry a bootloader name it at offset 0: the part starts with the TP-Link header
+  // itself. It must be one container, not a chain of itself down to the depth limit.
+  auto img = make_tplink(text(3000, "k"), text(3000, "r"));
+  Buffer b(true);
+  b.bytes() = img;
+  b.u32(0x90, 0);       // boot offset
+  b.u32(0x94, 0x1000);  // boot length: header and kernel start
+  auto t = unpack_bytes(b.bytes());
+  NodeId r = region_of(*t, t->root(), "tplink");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  NodeId boot = t->child(r, "bootloader");
+  ASSERT_NE(boot, kNoNode) << diag_dump(*t);
+  int tplinks = 0;
+  for (NodeId c : descendants(*t, t->root())) tplinks += t->at(c).format == "tplink";
+  EXPECT_EQ(tplinks, 1) << diag_dump(*t);
+  EXPECT_FALSE(any_diag(*t, "limit.depth")) << diag_dump(*t);
+}
+
 // An environment block of `size` bytes: CRC, optional flags byte, variables, zero fill.
 std::vector<std::uint8_t> make_env(const std::vector<std::string>& vars, std::size_t size, bool big, bool redundant) {
   Buffer b(big);
