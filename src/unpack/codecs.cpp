@@ -157,13 +157,16 @@ Decoded decode_liblzma(ByteView in, Budget& budget, std::string_view label, bool
     d.bytes.resize(before + kChunk);
     zs.next_out = d.bytes.data() + before;
     zs.avail_out = kChunk;
-    lzma_ret rc = lzma_code(&zs, LZMA_FINISH);
+    // LZMA_RUN, not LZMA_FINISH: liblzma reports input that ends inside a stream as a data error
+    // under LZMA_FINISH, and without the output decoded so far. Input used up while output space
+    // is left means the stream is cut.
+    lzma_ret rc = lzma_code(&zs, LZMA_RUN);
     d.bytes.resize(d.bytes.size() - zs.avail_out);
     if (rc == LZMA_STREAM_END) {
       d.complete = true;
       break;
     }
-    if (rc == LZMA_BUF_ERROR) {
+    if (rc == LZMA_BUF_ERROR || (rc == LZMA_OK && zs.avail_in == 0 && zs.avail_out != 0)) {
       d.cut = truncated(label, name);
       break;
     }

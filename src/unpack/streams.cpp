@@ -161,9 +161,12 @@ class XzUnpacker final : public Unpacker {
       out.resize(before + (1u << 18));
       zs.next_out = out.data() + before;
       zs.avail_out = 1u << 18;
-      lzma_ret rc = lzma_code(&zs, LZMA_FINISH);
+      // LZMA_RUN: under LZMA_FINISH liblzma reports a cut stream as a data error and keeps back
+      // what it decoded. Input used up with output space left means the stream is cut.
+      lzma_ret rc = lzma_code(&zs, LZMA_RUN);
       out.resize(out.size() - zs.avail_out);
       if (rc == LZMA_STREAM_END) break;
+      if (rc == LZMA_OK && zs.avail_in == 0 && zs.avail_out != 0) rc = LZMA_BUF_ERROR;
       if (rc != LZMA_OK) {
         cut = Diagnostic{Severity::medium, "xz.partial",
                          rc == LZMA_BUF_ERROR ? std::string("xz stream truncated; partial output kept")
