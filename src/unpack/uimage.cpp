@@ -25,6 +25,13 @@ std::string utc(std::uint32_t t) {
   return buf;
 }
 
+// Anything but erased-flash or zero fill.
+bool has_data(ByteView v) {
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (v.data()[i] != 0x00 && v.data()[i] != 0xff) return true;
+  return false;
+}
+
 bool printable_name(const std::string& s) {
   for (char c : s)
     if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) return false;
@@ -128,7 +135,28 @@ class UImageUnpacker final : public Unpacker {
       return consumed;
     }
     Decoded d = decode_stream(*codec, payload, ctx.budget, "uimage");
-    store_decoded(t, ctx.budget, ctx.region, std::move(d));
+    const std::uint64_t used = std::min<std::uint64_t>(d.consumed, payload.size());
+    if (!d.complete || !has_data(payload.tail(used))) {
+      store_decoded(t, ctx.budget, ctx.region, std::move(d));
+      return consumed;
+    }
+    // Bytes follow the compressed stream inside the declared payload: vendor images (Ralink SDK
+    // "Linux Kernel Image" uImages) put the root filesystem there. The decoded kernel and the
+    // trailer become two parts, each searched on its own.
+    t.add_diagnostic(ctx.region, {Severity::info, "uimage.trailer",
+                                  fmt::format("{} bytes follow the {}-byte {} stream inside the payload; searched "
+                                              "as part \"trailer\"",
+                                              payload.size() - used, used, codec_name(*codec))});
+    NodeId image = add_part_region(t, ctx.budget, ctx.region, "image", "uimage-part", formats::kUImageHeaderSize,
+                                   used, nullptr, "uimage");
+    if (image == kNoNode) {
+      store_decoded(t, ctx.budget, ctx.region, std::move(d));
+      return consumed;
+    }
+    store_decoded(t, ctx.budget, image, std::move(d));
+    t.mut(image).size = t.at(image).content ? t.at(image).content->view().size() : 0;
+    add_part_region(t, ctx.budget, ctx.region, "trailer", "uimage-trailer", formats::kUImageHeaderSize + used,
+                    payload.size() - used, slice_blob(payload_blob, used, payload.size() - used), "uimage");
     return consumed;
   }
 };

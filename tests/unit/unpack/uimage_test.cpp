@@ -107,6 +107,48 @@ TEST(UImage, OffsetsInsideAStoredPayloadCountFromTheHeader) {
   EXPECT_EQ(gaps[1].length, 5000u);
 }
 
+TEST(UImage, DataAfterTheCompressedKernelIsSearchedAsATrailer) {
+  if (!have_tool("mkimage") || !have_tool("lzma")) GTEST_SKIP() << "mkimage or lzma missing";
+  TempDir dir;
+  // An lzma'd kernel, zero padding, then a gzip'd "root filesystem", all declared as one lzma
+  // kernel payload (the layout of Ralink SDK images).
+  std::string kernel = text(40000), rootfs = text(30000);
+  ASSERT_TRUE(write_text(dir / "k", kernel));
+  ASSERT_TRUE(run("lzma < '" + (dir / "k") + "' > '" + (dir / "k.lzma") + "'"));
+  auto k = file_bytes(dir / "k.lzma");
+  auto r = gzip(rootfs);
+  std::vector<std::uint8_t> payload = k;
+  payload.resize(payload.size() + 300, 0);
+  const std::size_t rootfs_at = payload.size();
+  payload.insert(payload.end(), r.begin(), r.end());
+  ASSERT_TRUE(write_bytes(dir / "p", payload));
+  ASSERT_TRUE(run("mkimage -A mips -O linux -T kernel -C lzma -a 0 -e 0 -n k -d '" + (dir / "p") + "' '" +
+                  (dir / "img") + "'"));
+  auto t = unpack_bytes(file_bytes(dir / "img"));
+  NodeId u = only_region(*t, "uimage");
+  ASSERT_NE(u, kNoNode) << diag_dump(*t);
+  EXPECT_TRUE(has_diag(*t, u, "uimage.trailer")) << diag_dump(*t);
+  NodeId image = t->child(u, "image"), trailer = t->child(u, "trailer");
+  ASSERT_NE(image, kNoNode) << diag_dump(*t);
+  ASSERT_NE(trailer, kNoNode);
+  EXPECT_EQ(content_of(*t, image), kernel);
+  EXPECT_EQ(t->at(trailer).origin.offset, 64u + k.size());
+  NodeId g = kNoNode;
+  for (NodeId c : regions_of(*t, trailer))
+    if (t->at(c).format == "gzip") g = c;
+  ASSERT_NE(g, kNoNode) << diag_dump(*t);
+  EXPECT_EQ(t->at(trailer).origin.offset + t->at(g).origin.offset, 64u + rootfs_at);
+  EXPECT_EQ(content_of(*t, g), rootfs);
+  // Without anything after the stream, the kernel stays the uImage's own content.
+  ASSERT_TRUE(run("mkimage -A mips -O linux -T kernel -C lzma -a 0 -e 0 -n k -d '" + (dir / "k.lzma") + "' '" +
+                  (dir / "img2") + "'"));
+  t = unpack_bytes(file_bytes(dir / "img2"));
+  u = only_region(*t, "uimage");
+  ASSERT_NE(u, kNoNode);
+  EXPECT_EQ(content_of(*t, u), kernel);
+  EXPECT_EQ(t->child(u, "trailer"), kNoNode);
+}
+
 struct CompCase {
   const char* comp;
   const char* tool;
