@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "unpack/codecs.hpp"
 #include "unpack/unpacker.hpp"
 
 namespace iotaudit::unpack {
@@ -130,7 +131,8 @@ class XzUnpacker final : public Unpacker {
         .description = "xz compressed stream",
         .magics = {{0, std::string("\xfd" "7zXZ\x00", 6)}},
         .references = {"https://tukaani.org/xz/xz-file-format.txt"},
-        .limitations = {},
+        .limitations = {"streams whose dictionary needs more than 512 MiB of memory are reported "
+                        "as unsupported, not decoded"},
         .filesystem = false};
     return d;
   }
@@ -147,42 +149,9 @@ class XzUnpacker final : public Unpacker {
     return Probe{};
   }
 
-  Result<std::uint64_t> unpack(Context& ctx) const override {
-    ByteView in = ctx.data->view();
-    lzma_stream zs = LZMA_STREAM_INIT;
-    if (lzma_stream_decoder(&zs, UINT64_MAX, 0) != LZMA_OK) return fail(Errc::internal, "lzma init");
-    std::vector<std::uint8_t> out;
-    std::optional<Diagnostic> cut;
-    OutputGuard guard(ctx.budget);
-    zs.next_in = in.data();
-    zs.avail_in = in.size();
-    while (true) {
-      std::size_t before = out.size();
-      out.resize(before + (1u << 18));
-      zs.next_out = out.data() + before;
-      zs.avail_out = 1u << 18;
-      // LZMA_RUN: under LZMA_FINISH liblzma reports a cut stream as a data error and keeps back
-      // what it decoded. Input used up with output space left means the stream is cut.
-      lzma_ret rc = lzma_code(&zs, LZMA_RUN);
-      out.resize(out.size() - zs.avail_out);
-      if (rc == LZMA_STREAM_END) break;
-      if (rc == LZMA_OK && zs.avail_in == 0 && zs.avail_out != 0) rc = LZMA_BUF_ERROR;
-      if (rc != LZMA_OK) {
-        cut = Diagnostic{Severity::medium, "xz.partial",
-                         rc == LZMA_BUF_ERROR ? std::string("xz stream truncated; partial output kept")
-                                              : fmt::format("xz data error ({}); partial output kept", static_cast<int>(rc))};
-        break;
-      }
-      if (auto g = guard.check(out.size(), zs.total_in)) {
-        cut = *g;
-        break;
-      }
-    }
-    std::uint64_t consumed = zs.total_in;
-    lzma_end(&zs);
-    finish(ctx, std::move(out), cut);
-    return consumed;
-  }
+  // Shared with the containers that name xz for their payload: the same memory cap on the
+  // dictionary a header may declare, the same output limits.
+  Result<std::uint64_t> unpack(Context& ctx) const override { return unpack_stream(ctx, Codec::xz, "xz"); }
 };
 
 }  // namespace

@@ -18,18 +18,22 @@ class ZImageUnpacker final : public Unpacker {
     static const Descriptor d{
         .id = "zimage",
         .description = "ARM Linux zImage (self-decompressing kernel)",
-        .magics = {{0x24, std::string("\x18\x28\x6f\x01", 4)}},
+        .magics = {{0x24, std::string("\x18\x28\x6f\x01", 4)}, {0x24, std::string("\x01\x6f\x28\x18", 4)}},
         .references = {"Linux arch/arm/boot/compressed/head.S (zImage header)",
                        "Linux Documentation/arch/arm/booting.rst"},
-        .limitations = {"big-endian zImages (magic byte-swapped) are not recognised",
-                        "the decompressor itself is not analysed; the compressed kernel inside is "
+        .limitations = {"the decompressor itself is not analysed; the compressed kernel inside is "
                         "found by carving"},
         .filesystem = false};
     return d;
   }
 
+  // Big-endian kernels (CONFIG_CPU_BIG_ENDIAN) store the header words in their own byte order.
+  static Endian endian_of(ByteView data) {
+    return data.has_at(0x24, std::string_view("\x01\x6f\x28\x18", 4)) ? Endian::big : Endian::little;
+  }
+
   Result<Probe> probe(ByteView data) const override {
-    Reader r(data, Endian::little);
+    Reader r(data, endian_of(data));
     TRY(r.seek(0x24));
     ASSIGN_OR_RETURN(std::uint32_t magic, r.u32());
     ASSIGN_OR_RETURN(std::uint32_t start, r.u32());
@@ -39,19 +43,20 @@ class ZImageUnpacker final : public Unpacker {
       return fail(Errc::malformed, "zImage start/end implausible");
     Probe p;
     p.length = end - start;
-    p.detail = fmt::format("start {:#x}, end {:#x}", start, end);
+    p.detail = fmt::format("{}start {:#x}, end {:#x}", r.endian() == Endian::big ? "big-endian, " : "", start, end);
     return p;
   }
 
   Result<std::uint64_t> unpack(Context& ctx) const override {
     ByteView all = ctx.data->view();
-    Reader r(all, Endian::little);
+    Reader r(all, endian_of(all));
     TRY(r.seek(0x28));
     ASSIGN_OR_RETURN(std::uint32_t start, r.u32());
     ASSIGN_OR_RETURN(std::uint32_t end, r.u32());
     std::uint64_t length = end - start;
     ctx.tree.add_diagnostic(ctx.region, {Severity::info, "zimage.header",
-                                         fmt::format("ARM zImage, start {:#x}, end {:#x} ({} bytes)", start, end,
+                                         fmt::format("ARM {}zImage, start {:#x}, end {:#x} ({} bytes)",
+                                                     r.endian() == Endian::big ? "big-endian " : "", start, end,
                                                      length)});
     if (length > all.size())
       ctx.tree.add_diagnostic(ctx.region, {Severity::high, "zimage.truncated",

@@ -270,26 +270,31 @@ TEST(UbootEnv, BadCrcOrTruncatedIsNotAnEnvironment) {
   EXPECT_EQ(region_of(*t, t->root(), "uboot-env"), kNoNode);
 }
 
-TEST(ZImage, HeaderRecordedAndPayloadCarved) {
-  std::string kernel = text(80000, "vmlinux");
-  auto gz = gzip(kernel);
-  Buffer b(false);
-  for (std::size_t i = 0; i < 0x24; i += 4) b.u32(i, 0xe1a00000);  // mov r0, r0
-  b.u32(0x24, 0x016f2818);
-  b.u32(0x28, 0);
-  b.raw(0x200, std::string(gz.begin(), gz.end()));
-  b.resize(b.size() + 100);
-  b.u32(0x2c, static_cast<std::uint32_t>(b.size()));
-  auto img = b.bytes();
-  img.resize(img.size() + 500, 0xff);  // what follows the kernel is not part of it
-  auto t = unpack_bytes(img);
-  NodeId z = region_of(*t, t->root(), "zimage");
-  ASSERT_NE(z, kNoNode) << diag_dump(*t);
-  EXPECT_EQ(t->at(z).origin.length, b.size());
-  NodeId g = region_of(*t, z, "gzip");
-  ASSERT_NE(g, kNoNode) << diag_dump(*t);
-  EXPECT_TRUE(content_of(*t, g) == kernel);
-  EXPECT_NE(diag_message(*t, z, "zimage.header").find("end 0x"), std::string::npos);
+TEST(ZImage, HeaderRecordedAndPayloadCarvedBothEndians) {
+  for (bool big : {false, true}) {
+    std::string kernel = text(80000, "vmlinux");
+    auto gz = gzip(kernel);
+    Buffer b(big);
+    for (std::size_t i = 0; i < 0x24; i += 4) b.u32(i, 0xe1a00000);  // mov r0, r0
+    b.u32(0x24, 0x016f2818);
+    b.u32(0x28, 0);
+    b.raw(0x200, std::string(gz.begin(), gz.end()));
+    b.resize(b.size() + 100);
+    b.u32(0x2c, static_cast<std::uint32_t>(b.size()));
+    auto img = b.bytes();
+    img.resize(img.size() + 500, 0xff);  // what follows the kernel is not part of it
+    auto t = unpack_bytes(img);
+    NodeId z = region_of(*t, t->root(), "zimage");
+    ASSERT_NE(z, kNoNode) << big << diag_dump(*t);
+    EXPECT_EQ(t->at(z).origin.length, b.size());
+    NodeId g = region_of(*t, z, "gzip");
+    ASSERT_NE(g, kNoNode) << diag_dump(*t);
+    EXPECT_EQ(t->at(g).origin.offset, 0x200u);  // from the zImage's first byte
+    EXPECT_TRUE(content_of(*t, g) == kernel);
+    std::string hdr = diag_message(*t, z, "zimage.header");
+    EXPECT_NE(hdr.find("end 0x"), std::string::npos);
+    EXPECT_EQ(hdr.find("big-endian") != std::string::npos, big) << hdr;
+  }
 }
 
 }  // namespace
