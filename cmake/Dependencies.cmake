@@ -17,3 +17,6 @@ pkg_check_modules(EXT2FS REQUIRED IMPORTED_TARGET ext2fs)
 find_package(BZip2 REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+# Component classifiers: one Vectorscan database for every pattern, RE2 to capture versions.
+pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)

@@ -1,4 +1,7 @@
 #pragma once
+// Components: software identified inside the firmware (product, version, CPE, PURL) with every
+// place it was seen and how.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -6,21 +9,27 @@
 
 namespace iotaudit {
 
-struct ComponentLocation {
-  NodeId node = kNoNode;
-  std::string path;
-  std::uint64_t offset = 0;
-  std::string evidence;  // the string that identified it
+// Where a component was seen: a file inside a filesystem, or a byte range of a raw blob.
+struct Occurrence {
+  NodeId node = kNoNode;      // the file, or the blob holding the range
+  std::string path;           // the file's path in its filesystem; empty for raw blobs
+  std::uint64_t offset = 0;   // of the evidence inside the node's content
+  std::string evidence;       // the matched text
+  std::string method;         // "classifier:busybox#1"
+  std::string confidence;     // "high", "medium", "low"
 };
 
+// One product at one version, with every place it was seen.
 struct Component {
-  std::string name;        // "busybox"
-  std::string version;     // "1.35.0"
-  std::string cpe;         // CPE 2.3
-  std::string purl;
-  std::string method;      // package-db, classifier, banner
-  double confidence = 0;
-  std::vector<ComponentLocation> locations;
+  std::string id;             // classifier id: "busybox"
+  std::string name;           // "BusyBox"
+  std::string vendor;
+  std::string version;
+  std::string cpe;            // full CPE 2.3 name with the version
+  std::string purl;           // with the version
+  std::string confidence;     // the best of its occurrences
+  std::vector<Occurrence> occurrences;
+  std::size_t occurrences_omitted = 0;  // seen more often than the list keeps
 };
 
 }  // namespace iotaudit

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "model/component.hpp"
 #include "model/tree.hpp"
 
 namespace iotaudit {
@@ -50,6 +51,7 @@ struct Facts {
   std::vector<Account> accounts;
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;
+  std::vector<Component> components;  // sorted by id, then version
 };
 
 }  // namespace iotaudit

@@ -28,8 +28,7 @@ struct ScanStats {
 struct ScanResult {
   InputInfo input;
   std::unique_ptr<Tree> tree;
-  Facts facts;
-  std::vector<Component> components;
+  Facts facts;  // components are in facts.components
   std::vector<Finding> findings;
   std::vector<CheckRun> check_runs;
   std::vector<Verdict> verdicts;

@@ -60,6 +60,7 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
   summary["files"] = r.stats.files;
   summary["root_filesystems"] = r.facts.rootfs.size();
   summary["accounts"] = r.facts.accounts.size();
+  summary["components"] = r.facts.components.size();
   summary["elf_files"] = r.facts.elves.size();
   j["summary"] = summary;
 
@@ -175,6 +176,33 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
     accts.push_back(ja);
   }
   j["accounts"] = accts;
+
+  ordered_json comps = ordered_json::array();
+  for (const auto& c : r.facts.components) {
+    ordered_json jc;
+    jc["id"] = c.id;
+    jc["name"] = c.name;
+    jc["vendor"] = c.vendor;
+    jc["version"] = c.version;
+    if (!c.cpe.empty()) jc["cpe"] = c.cpe;
+    if (!c.purl.empty()) jc["purl"] = c.purl;
+    jc["confidence"] = c.confidence;
+    ordered_json occ = ordered_json::array();
+    for (const auto& o : c.occurrences) {
+      ordered_json jo;
+      jo["logical_path"] = t.logical_path(o.node);
+      if (!o.path.empty()) jo["path"] = o.path;
+      jo["offset"] = o.offset;
+      jo["evidence"] = o.evidence;
+      jo["method"] = o.method;
+      jo["confidence"] = o.confidence;
+      occ.push_back(jo);
+    }
+    jc["occurrences"] = occ;
+    if (c.occurrences_omitted) jc["occurrences_omitted"] = c.occurrences_omitted;
+    comps.push_back(jc);
+  }
+  j["components"] = comps;
 
   std::map<std::string, int> arch;
   for (const auto& e : r.facts.elves)

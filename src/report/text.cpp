@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.hpp"
+
 #include "report/report.hpp"
 
 namespace iotaudit::report {
@@ -71,6 +73,15 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
   for (const auto& a : r.facts.accounts) with_pw += a.state == PasswordState::hash || a.state == PasswordState::empty;
   os << fmt::format("  accounts         {} ({} with a usable password)\n", r.facts.accounts.size(), with_pw);
 
+  os << fmt::format("\nComponents ({})\n", r.facts.components.size());
+  for (const auto& cp : r.facts.components) {
+    const auto& first = cp.occurrences.front();
+    std::string where = first.path.empty() ? fmt::format("{} @{}", t.logical_path(first.node), hex_u64(first.offset))
+                                           : first.path;
+    std::size_t more = cp.occurrences.size() - 1 + cp.occurrences_omitted;
+    os << fmt::format("  {:<16} {:<14} {:<6} {}{}\n", cp.id, cp.version, cp.confidence, where,
+                      more ? fmt::format(" (+{} more)", more) : "");
+  }
   os << fmt::format("\nFindings ({})\n", r.findings.size());
   for (const auto& f : r.findings) {
     os << fmt::format("  {}{:<8}{} {}\n", c(sev_color(f.severity)), to_string(f.severity), reset, f.title);
