@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the demo firmware image from the files in demo/: a small IP-camera root filesystem
-# (text files kept in the repository plus one binary compiled here), packed with mksquashfs and
+# (text files kept in the repository, one binary compiled here and the system's static BusyBox), packed with mksquashfs and
 # placed in a raw 2 MiB flash-style image behind a bootloader area, the way vendor images are laid
 # out. Deterministic: same inputs, same bytes.
 #   demo/build-image.sh OUT_DIR
@@ -19,6 +19,9 @@ for d in bin sbin dev proc sys tmp var/run var/log root home/admin lib usr/bin u
   mkdir -p "$stage/$d"
 done
 cc -O2 -fno-stack-protector -no-pie -Wl,-z,norelro -o "$stage/usr/sbin/httpd" "$here/src/httpd.c"
+# The system's real BusyBox (Debian's busybox-static), as on most cameras.
+cp /bin/busybox "$stage/bin/busybox"
+for applet in sh ash login telnetd; do ln -sf busybox "$stage/bin/$applet"; done
 ln -sf ../usr/sbin/httpd "$stage/sbin/httpd"
 ln -sf /proc/mounts "$stage/etc/mtab"
 ln -sf ../../tmp/resolv.conf "$stage/etc/resolv.conf"

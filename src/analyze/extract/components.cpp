@@ -14,7 +14,7 @@ namespace iotaudit::analyze {
 namespace {
 
 constexpr std::size_t kMaxOccurrences = 100;  // per component; the rest are counted, not listed
-constexpr std::uint64_t kMinGap = 64;
+constexpr std::uint64_t kMinGap = 8;  // a bootloader banner in a small gap still counts
 
 struct Job {
   NodeId node = kNoNode;
