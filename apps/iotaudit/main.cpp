@@ -288,12 +288,24 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
   scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
   format_opt = scan->add_option("-f,--format", formats,
-                                "Report format: text, json (repeatable; each may be followed by -o FILE)");
+                                "Report format: text, json, cyclonedx, spdx (repeatable; each may be followed by -o FILE)");
   output_opt = scan->add_option("-o,--output", outputs,
                                 "Output file for the -f just before it ('-' for stdout; default stdout)");
   scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
                                          "medium, high, critical)")->capture_default_str();
   add_common(scan, scan_common);
+
+  std::string sbom_path;
+  std::vector<std::string> sbom_formats, sbom_outputs;
+  CommonOptions sbom_common;
+  auto* sbom = app.add_subcommand("sbom", "Identify the components of a firmware image and write an SBOM");
+  sbom->add_option("PATH", sbom_path, "Firmware image file or root filesystem directory")->required();
+  auto* sbom_format_opt = sbom->add_option("-f,--format", sbom_formats,
+                                           "SBOM format: cyclonedx (default), spdx, json (repeatable; each may be "
+                                           "followed by -o FILE)");
+  auto* sbom_output_opt = sbom->add_option("-o,--output", sbom_outputs,
+                                           "Output file for the -f just before it ('-' for stdout; default stdout)");
+  add_common(sbom, sbom_common);
 
   auto* extract = app.add_subcommand("extract", "Unpack a firmware image into a directory, safely, with a listing");
   extract->add_option("PATH", extract_path, "Firmware image file")->required();
@@ -322,24 +334,40 @@ int main(int argc, char** argv) {
       std::cout << "iotaudit " << IOTAUDIT_VERSION << "\n";
       return kExitOk;
     }
-    if (*scan) {
-      // Pair each -o with the -f that precedes it, in command-line order.
+    // Pair each -o with the -f that precedes it, in command-line order.
+    auto pair_targets = [](CLI::App* cmd, const CLI::Option* fopt, const CLI::Option* oopt,
+                           const std::vector<std::string>& fs, const std::vector<std::string>& os,
+                           const std::string& default_format) -> std::optional<std::vector<ReportTarget>> {
       std::vector<ReportTarget> targets;
       std::size_t fi = 0, oi = 0;
-      for (const CLI::Option* o : scan->parse_order()) {
-        if (o == format_opt && fi < formats.size()) {
-          targets.push_back({formats[fi++], ""});
-        } else if (o == output_opt && oi < outputs.size()) {
-          if (targets.empty()) targets.push_back({"text", ""});
-          if (!targets.back().output.empty()) {
-            std::cerr << "iotaudit: each -o must follow its own -f\n";
-            return kExitUsage;
-          }
-          targets.back().output = outputs[oi++];
+      for (const CLI::Option* o : cmd->parse_order()) {
+        if (o == fopt && fi < fs.size()) {
+          targets.push_back({fs[fi++], ""});
+        } else if (o == oopt && oi < os.size()) {
+          if (targets.empty()) targets.push_back({default_format, ""});
+          if (!targets.back().output.empty()) return std::nullopt;
+          targets.back().output = os[oi++];
         }
       }
-      if (targets.empty()) targets.push_back({"text", ""});
-      return run_scan(scan_path, scan_common, targets, fail_on);
+      if (targets.empty()) targets.push_back({default_format, ""});
+      return targets;
+    };
+    if (*scan || *sbom) {
+      auto targets = *scan ? pair_targets(scan, format_opt, output_opt, formats, outputs, "text")
+                           : pair_targets(sbom, sbom_format_opt, sbom_output_opt, sbom_formats, sbom_outputs,
+                                          "cyclonedx");
+      if (!targets) {
+        std::cerr << "iotaudit: each -o must follow its own -f\n";
+        return kExitUsage;
+      }
+      if (*sbom)
+        for (const auto& t : *targets)
+          if (t.format != "cyclonedx" && t.format != "spdx" && t.format != "json") {
+            std::cerr << fmt::format("iotaudit: sbom writes cyclonedx, spdx or json, not '{}'\n", t.format);
+            return kExitUsage;
+          }
+      return *scan ? run_scan(scan_path, scan_common, *targets, fail_on)
+                   : run_scan(sbom_path, sbom_common, *targets, "never");
     }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
     if (*list) return run_list(list_what);

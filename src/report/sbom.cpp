@@ -1,0 +1,227 @@
+// SBOM reports: CycloneDX 1.6 JSON and SPDX 2.3 JSON. The firmware image is the root component
+// (SPDX: the package the document describes); every identified component is a child with its
+// version, CPE, PURL, the SHA-256 of the files it was found in, and every occurrence (CycloneDX
+// evidence.occurrences; SPDX a comment per package). Deterministic for a given input and tool
+// version, except the creation time, which honours SOURCE_DATE_EPOCH.
+#include <cstdlib>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/hash.hpp"
+#include "report/report.hpp"
+
+namespace iotaudit::report {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+std::string timestamp() {
+  std::time_t now = std::time(nullptr);
+  if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e != nullptr && *e) {
+    char* end = nullptr;
+    long long v = std::strtoll(e, &end, 10);
+    if (end != nullptr && *end == '\0' && v >= 0) now = static_cast<std::time_t>(v);
+  }
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string sha256_of(const std::string& s) {
+  return sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
+}
+
+// A UUID (version 5 layout) derived from a digest, so the same scan gives the same serial number.
+std::string uuid_from(const std::string& hex) {
+  std::string h = hex.substr(0, 32);
+  h[12] = '5';
+  const char variant[] = "89ab";
+  h[16] = variant[std::stoi(std::string(1, h[16]), nullptr, 16) & 3];
+  return fmt::format("{}-{}-{}-{}-{}", h.substr(0, 8), h.substr(8, 4), h.substr(12, 4), h.substr(16, 4), h.substr(20));
+}
+
+std::string component_type(const Component& c) {
+  if (c.cpe.rfind("cpe:2.3:o:", 0) == 0) return "operating-system";
+  if (c.id == "u-boot") return "firmware";
+  for (const auto& o : c.occurrences)
+    if (o.path.find(".so") != std::string::npos) return "library";
+  return "application";
+}
+
+std::string input_digest(const ScanResult& r) {
+  return r.input.sha256.empty() ? sha256_of(r.input.path) : r.input.sha256;
+}
+
+// Distinct files a component was seen in, with their SHA-256.
+std::map<std::string, std::string> file_hashes(const ScanResult& r, const Component& c) {
+  std::map<std::string, std::string> out;
+  for (const auto& o : c.occurrences) {
+    if (o.path.empty() || o.node == kNoNode) continue;
+    std::string lp = r.tree->logical_path(o.node);
+    if (out.contains(lp)) continue;
+    BlobPtr b = r.tree->content(o.node);
+    out[lp] = sha256_hex(b->view());
+  }
+  return out;
+}
+
+std::string spdx_id(std::string s) {
+  for (char& ch : s)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '-'))
+      ch = '-';
+  return s;
+}
+
+}  // namespace
+
+void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) {
+  const Tree& t = *r.tree;
+  ordered_json j;
+  j["$schema"] = "http://cyclonedx.org/schema/bom-1.6.schema.json";
+  j["bomFormat"] = "CycloneDX";
+  j["specVersion"] = "1.6";
+  j["serialNumber"] = "urn:uuid:" + uuid_from(sha256_of(input_digest(r) + "|" + opt.tool_version));
+  j["version"] = 1;
+  ordered_json meta;
+  meta["timestamp"] = timestamp();
+  meta["tools"] = {{"components", ordered_json::array({{{"type", "application"}, {"name", "iotaudit"},
+                                                         {"version", opt.tool_version}}})}};
+  ordered_json root;
+  root["type"] = r.input.kind == "image" ? "firmware" : "file";
+  root["bom-ref"] = "firmware";
+  root["name"] = r.input.name;
+  if (!r.input.sha256.empty()) root["hashes"] = ordered_json::array({{{"alg", "SHA-256"}, {"content", r.input.sha256}}});
+  meta["component"] = root;
+  j["metadata"] = meta;
+
+  ordered_json comps = ordered_json::array();
+  ordered_json refs = ordered_json::array();
+  for (const auto& c : r.facts.components) {
+    ordered_json jc;
+    std::string ref = fmt::format("component:{}@{}", c.id, c.version);
+    jc["type"] = component_type(c);
+    jc["bom-ref"] = ref;
+    if (!c.vendor.empty()) jc["publisher"] = c.vendor;
+    jc["name"] = c.id;
+    jc["version"] = c.version;
+    jc["description"] = c.name;
+    auto hashes = file_hashes(r, c);
+    std::set<std::string> distinct;
+    for (const auto& [lp, h] : hashes) distinct.insert(h);
+    if (!distinct.empty()) {
+      ordered_json hs = ordered_json::array();
+      // CycloneDX allows one hash per algorithm; a component seen in several files lists the
+      // others' hashes with its occurrences.
+      hs.push_back({{"alg", "SHA-256"}, {"content", *distinct.begin()}});
+      jc["hashes"] = hs;
+    }
+    if (!c.cpe.empty()) jc["cpe"] = c.cpe;
+    if (!c.purl.empty()) jc["purl"] = c.purl;
+    double conf = c.confidence == "high" ? 0.9 : c.confidence == "medium" ? 0.6 : 0.3;
+    ordered_json evidence;
+    ordered_json methods = ordered_json::array();
+    std::set<std::string> seen_methods;
+    for (const auto& o : c.occurrences)
+      if (seen_methods.insert(o.method).second)
+        methods.push_back({{"technique", o.method.find("classifier") == 0 ? "binary-analysis" : "other"},
+                           {"confidence", conf},
+                           {"value", o.method}});
+    evidence["identity"] = ordered_json::array({{{"field", "version"}, {"confidence", conf},
+                                                 {"concludedValue", c.version}, {"methods", methods}}});
+    ordered_json occ = ordered_json::array();
+    for (const auto& o : c.occurrences) {
+      ordered_json jo;
+      jo["location"] = o.path.empty() ? t.logical_path(o.node) : o.path;
+      jo["offset"] = o.offset;
+      std::string lp = t.logical_path(o.node);
+      std::string ctx = fmt::format("{} in {}", o.evidence, lp);
+      if (auto it = hashes.find(lp); it != hashes.end()) ctx += " (sha256 " + it->second + ")";
+      jo["additionalContext"] = ctx;
+      occ.push_back(jo);
+    }
+    evidence["occurrences"] = occ;
+    jc["evidence"] = evidence;
+    ordered_json props = ordered_json::array();
+    props.push_back({{"name", "iotaudit:confidence"}, {"value", c.confidence}});
+    if (c.occurrences_omitted)
+      props.push_back({{"name", "iotaudit:occurrences_omitted"}, {"value", std::to_string(c.occurrences_omitted)}});
+    jc["properties"] = props;
+    comps.push_back(jc);
+    refs.push_back(ref);
+  }
+  j["components"] = comps;
+  j["dependencies"] = ordered_json::array({{{"ref", "firmware"}, {"dependsOn", refs}}});
+  os << j.dump(2) << "\n";
+}
+
+void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
+  const Tree& t = *r.tree;
+  ordered_json j;
+  j["spdxVersion"] = "SPDX-2.3";
+  j["dataLicense"] = "CC0-1.0";
+  j["SPDXID"] = "SPDXRef-DOCUMENT";
+  j["name"] = r.input.name;
+  j["documentNamespace"] = fmt::format("urn:uuid:{}", uuid_from(sha256_of("spdx|" + input_digest(r) + "|" + opt.tool_version)));
+  j["creationInfo"] = {{"created", timestamp()}, {"creators", ordered_json::array({"Tool: iotaudit-" + opt.tool_version})}};
+  ordered_json pkgs = ordered_json::array();
+  ordered_json rels = ordered_json::array();
+  ordered_json fw;
+  fw["SPDXID"] = "SPDXRef-Firmware";
+  fw["name"] = r.input.name;
+  fw["downloadLocation"] = "NOASSERTION";
+  fw["filesAnalyzed"] = false;
+  if (!r.input.sha256.empty())
+    fw["checksums"] = ordered_json::array({{{"algorithm", "SHA256"}, {"checksumValue", r.input.sha256}}});
+  fw["licenseConcluded"] = "NOASSERTION";
+  fw["licenseDeclared"] = "NOASSERTION";
+  fw["copyrightText"] = "NOASSERTION";
+  fw["primaryPackagePurpose"] = r.input.kind == "image" ? "FIRMWARE" : "OTHER";
+  pkgs.push_back(fw);
+  rels.push_back({{"spdxElementId", "SPDXRef-DOCUMENT"}, {"relationshipType", "DESCRIBES"},
+                  {"relatedSpdxElement", "SPDXRef-Firmware"}});
+  for (const auto& c : r.facts.components) {
+    std::string id = spdx_id("SPDXRef-Package-" + c.id + "-" + c.version);
+    ordered_json p;
+    p["SPDXID"] = id;
+    p["name"] = c.id;
+    p["versionInfo"] = c.version;
+    p["supplier"] = c.vendor.empty() ? std::string("NOASSERTION") : "Organization: " + c.vendor;
+    p["downloadLocation"] = "NOASSERTION";
+    p["filesAnalyzed"] = false;
+    auto hashes = file_hashes(r, c);
+    if (hashes.size() == 1)
+      p["checksums"] = ordered_json::array({{{"algorithm", "SHA256"}, {"checksumValue", hashes.begin()->second}}});
+    p["licenseConcluded"] = "NOASSERTION";
+    p["licenseDeclared"] = "NOASSERTION";
+    p["copyrightText"] = "NOASSERTION";
+    p["summary"] = c.name;
+    std::string where;
+    for (const auto& o : c.occurrences)
+      where += fmt::format("{}{} @{} (\"{}\")", where.empty() ? "" : "; ", t.logical_path(o.node), o.offset, o.evidence);
+    p["sourceInfo"] = fmt::format("identified by iotaudit ({} confidence) at: {}", c.confidence, where);
+    ordered_json refs = ordered_json::array();
+    if (!c.cpe.empty())
+      refs.push_back({{"referenceCategory", "SECURITY"}, {"referenceType", "cpe23Type"}, {"referenceLocator", c.cpe}});
+    if (!c.purl.empty())
+      refs.push_back({{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", c.purl}});
+    if (!refs.empty()) p["externalRefs"] = refs;
+    p["primaryPackagePurpose"] = component_type(c) == "operating-system" ? "OPERATING-SYSTEM"
+                                 : component_type(c) == "firmware"       ? "FIRMWARE"
+                                 : component_type(c) == "library"        ? "LIBRARY"
+                                                                         : "APPLICATION";
+    pkgs.push_back(p);
+    rels.push_back({{"spdxElementId", "SPDXRef-Firmware"}, {"relationshipType", "CONTAINS"}, {"relatedSpdxElement", id}});
+  }
+  j["packages"] = pkgs;
+  j["relationships"] = rels;
+  os << j.dump(2) << "\n";
+}
+
+}  // namespace iotaudit::report

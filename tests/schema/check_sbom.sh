@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SBOM output against the official schemas and the corpus:
+#  1. CycloneDX output of the demo image and of corpus images validates against the CycloneDX 1.6
+#     JSON schema, taken from the npm package @cyclonedx/cyclonedx-library (fetched once with
+#     `npm pack`, kept under ~/.cache/iotaudit);
+#  2. the SBOM lists the components the JSON report lists, with the image as root component;
+#  3. SPDX 2.3 output has the fields SPDX 2.3 requires of a document and of each package, unique
+#     SPDX ids, and relationships that name existing elements.
+# Exits 77 (skipped) only when the schema package cannot be fetched.
+#   check_sbom.sh IOTAUDIT_BINARY SOURCE_DIR WORK_DIR [SHARED_DIR]
+set -euo pipefail
+bin=$1 src=$2 work=$3 shared=${4:-}
+rm -rf "$work" && mkdir -p "$work"
+pkg="@cyclonedx/cyclonedx-library@6.13.1"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/iotaudit/npm"
+mkdir -p "$cache"
+tgz=$(ls "$cache"/cyclonedx-cyclonedx-library-6.13.1.tgz 2>/dev/null || true)
+if [[ -z "$tgz" ]]; then
+  if ! (cd "$cache" && npm pack "$pkg" --silent >/dev/null 2>&1); then
+    echo "SKIP: cannot fetch $pkg with npm"
+    exit 77
+  fi
+  tgz="$cache/cyclonedx-cyclonedx-library-6.13.1.tgz"
+fi
+tar -xzf "$tgz" -C "$work" package/res/schema
+schemas="$work/package/res/schema"
+
+image=$("$src/demo/build-image.sh" "$work/demo")
+inputs=("$image")
+if [[ -n "$shared" && -d "$shared/corpus" ]]; then
+  inputs+=("$shared/corpus/pub01-router-mipsel-flash8.bin" "$shared/corpus/pub11-voip-armhf-zipbundle.zip")
+fi
+i=0
+for img in "${inputs[@]}"; do
+  "$bin" scan "$img" -q -f json -o "$work/r$i.json" -f cyclonedx -o "$work/c$i.json" -f spdx -o "$work/s$i.json"
+  "$bin" sbom "$img" -q -o "$work/sbom$i.json"
+  i=$((i + 1))
+done
+
+python3 - "$schemas" "$work" "$i" <<'PY'
+import json, os, sys
+import jsonschema
+schemas, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def load(name):
+    return json.load(open(os.path.join(schemas, name)))
+bom = load("bom-1.6.SNAPSHOT.schema.json")
+store = {"http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json": load("spdx.SNAPSHOT.schema.json"),
+         "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json": load("jsf-0.82.SNAPSHOT.schema.json")}
+resolver = jsonschema.RefResolver.from_schema(bom, store=store)
+validator = jsonschema.Draft7Validator(bom, resolver=resolver)
+for k in range(n):
+    rep = json.load(open(f"{work}/r{k}.json"))
+    cdx = json.load(open(f"{work}/c{k}.json"))
+    errors = sorted(validator.iter_errors(cdx), key=lambda e: list(e.path))
+    assert not errors, "CycloneDX invalid: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    assert json.load(open(f"{work}/sbom{k}.json"))["components"] == cdx["components"], "sbom and scan -f cyclonedx differ"
+    want = {(c["id"], c["version"]) for c in rep["components"]}
+    got = {(c["name"], c["version"]) for c in cdx["components"]}
+    assert want == got and want, f"CycloneDX components {got} != report components {want}"
+    assert cdx["metadata"]["component"]["name"] == rep["input"]["name"]
+    deps = {d["ref"]: d.get("dependsOn", []) for d in cdx["dependencies"]}
+    assert set(deps["firmware"]) == {c["bom-ref"] for c in cdx["components"]}
+    for c in cdx["components"]:
+        assert c["evidence"]["occurrences"], c["name"]
+    # SPDX 2.3: required document and package fields.
+    spdx = json.load(open(f"{work}/s{k}.json"))
+    for key in ("spdxVersion", "dataLicense", "SPDXID", "name", "documentNamespace", "creationInfo", "packages"):
+        assert key in spdx, f"SPDX document lacks {key}"
+    assert spdx["spdxVersion"] == "SPDX-2.3" and spdx["dataLicense"] == "CC0-1.0"
+    assert spdx["creationInfo"]["creators"] and spdx["creationInfo"]["created"].endswith("Z")
+    ids = [p["SPDXID"] for p in spdx["packages"]]
+    assert len(ids) == len(set(ids)), "duplicate SPDX ids"
+    for p in spdx["packages"]:
+        for key in ("SPDXID", "name", "downloadLocation"):
+            assert key in p, f"SPDX package lacks {key}"
+        assert p["SPDXID"].startswith("SPDXRef-") and all(ch.isalnum() or ch in ".-" for ch in p["SPDXID"][8:])
+    known = set(ids) | {"SPDXRef-DOCUMENT"}
+    for r in spdx["relationships"]:
+        assert r["spdxElementId"] in known and r["relatedSpdxElement"] in known, r
+    spdx_got = {(p["name"], p.get("versionInfo")) for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Firmware"}
+    assert spdx_got == want, f"SPDX packages {spdx_got} != {want}"
+print(f"ok: {n} image(s), CycloneDX 1.6 valid, SPDX 2.3 structure valid")
+PY
