@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "analyze/analyzer.hpp"
+#include "formats/package_db.hpp"
 #include "identify/classifier.hpp"
 
 namespace iotaudit::analyze {
@@ -50,6 +51,43 @@ std::string purl_quote(const std::string& v) {
     out += plain ? std::string(1, static_cast<char>(c)) : fmt::format("%{:02X}", c);
   }
   return out;
+}
+
+// Package names whose product has a classifier under another id (OpenWrt and Debian names).
+const std::map<std::string, std::string, std::less<>> kPackageAliases = {
+    {"libopenssl", "openssl"}, {"libopenssl1.1", "openssl"}, {"libopenssl3", "openssl"}, {"libssl3", "openssl"},
+    {"libssl1.1", "openssl"}, {"openssl-util", "openssl"}, {"dnsmasq-full", "dnsmasq"}, {"dnsmasq-dhcpv6", "dnsmasq"},
+    {"kernel", "linux-kernel"}, {"busybox-static", "busybox"}, {"libcurl", "curl"}, {"libcurl4", "curl"},
+    {"zlib1g", "zlib"}, {"libz", "zlib"}, {"libpcre2-8-0", "pcre2"}, {"libexpat", "expat"}, {"libexpat1", "expat"},
+    {"hostapd-mini", "hostapd"}, {"wpad-mini", "hostapd"}, {"wpad", "hostapd"}, {"libjson-c", "json-c"},
+    {"openssh-server", "openssh"}, {"openssh-client", "openssh"}, {"libc6", "glibc"}, {"uclibc", "uclibc"},
+    {"libpcap", "libpcap"}, {"libpcap0.8", "libpcap"}, {"libsqlite3", "sqlite"}, {"libsqlite3-0", "sqlite"},
+    {"libmbedtls", "mbedtls"}, {"libwolfssl", "wolfssl"}, {"libustream-openssl", "openssl"},
+};
+
+struct Db {
+  const char* path;     // inside the root filesystem
+  const char* manager;  // "opkg", "dpkg", "apk"
+};
+constexpr Db kDatabases[] = {{"usr/lib/opkg/status", "opkg"}, {"var/lib/opkg/status", "opkg"},
+                             {"var/lib/dpkg/status", "dpkg"}, {"lib/apk/db/installed", "apk"}};
+
+// The OS id from /etc/os-release ("debian", "alpine", "openwrt"), for PURL namespaces.
+std::string os_id(const Tree& t, NodeId root) {
+  NodeId f = t.resolve(root, "etc/os-release");
+  if (f == kNoNode || t.at(f).type != NodeType::file) f = t.resolve(root, "usr/lib/os-release");
+  if (f == kNoNode || t.at(f).type != NodeType::file) return {};
+  ByteView v = t.content(f)->view().head(16384);
+  std::string_view text(reinterpret_cast<const char*>(v.data()), v.size());
+  std::size_t at = text.find("\nID=");
+  if (text.rfind("ID=", 0) == 0) at = 0;
+  else if (at != std::string_view::npos) ++at;
+  else return {};
+  std::string_view value = text.substr(at + 3, text.find('\n', at) - at - 3);
+  std::string id;
+  for (char c : value)
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.') id.push_back(c);
+  return id;
 }
 
 }  // namespace
@@ -134,6 +172,74 @@ void extract_components(Context& ctx, Facts& facts) {
       c.occurrences.push_back(std::move(o));
     }
   }
+  // Installed-package databases: what the package manager says is on the device.
+  std::map<std::string, std::size_t, std::less<>> by_id;
+  for (std::size_t i = 0; i < set.classifiers().size(); ++i) by_id[set.classifiers()[i].id] = i;
+  for (NodeId root : facts.rootfs) {
+    std::vector<std::pair<NodeId, const char*>> dbs;
+    for (const Db& db : kDatabases) {
+      NodeId f = t.resolve(root, db.path);
+      if (f != kNoNode && t.at(f).type == NodeType::file) dbs.emplace_back(f, db.manager);
+    }
+    if (dbs.empty()) {  // opkg without a status file: one control file per package
+      NodeId info = t.resolve(root, "usr/lib/opkg/info");
+      if (info != kNoNode && t.at(info).type == NodeType::directory)
+        for (NodeId c : t.at(info).children)
+          if (t.at(c).type == NodeType::file && t.at(c).name.ends_with(".control")) dbs.emplace_back(c, "opkg");
+    }
+    std::string ns = os_id(t, root);
+    for (const auto& [node, manager] : dbs) {
+      ByteView text = t.content(node)->view();
+      auto pkgs = std::string_view(manager) == "apk" ? formats::parse_apk_installed(text)
+                                                     : formats::parse_control_stanzas(text);
+      for (const auto& p : pkgs) {
+        if (!p.installed) continue;
+        std::string version = formats::upstream_version(p.version);
+        auto alias = kPackageAliases.find(p.name);
+        std::string id = alias != kPackageAliases.end() ? alias->second : p.name;
+        if (id == "linux-kernel")  // OpenWrt: "3.3.8-1-d6597ebf..." (version, release, config hash)
+          version = version.substr(0, version.find_first_not_of("0123456789."));
+        if (version.empty()) continue;
+        auto cl = by_id.find(id);
+        auto key = std::make_pair(id, version);
+        Component& c = merged[key];
+        if (c.id.empty()) {
+          c.id = id;
+          c.version = version;
+          if (cl != by_id.end()) {
+            const identify::Classifier& k = set.classifiers()[cl->second];
+            c.name = k.product;
+            c.vendor = k.vendor;
+            if (!k.cpe.empty()) c.cpe = k.cpe + ":" + cpe_quote(version) + ":*:*:*:*:*:*:*";
+            if (!k.purl.empty()) c.purl = k.purl + "@" + purl_quote(version);
+          } else {
+            c.name = p.name;
+            std::string_view m(manager);
+            std::string arch = p.architecture.empty() ? "" : "?arch=" + purl_quote(p.architecture);
+            c.purl = m == "dpkg"  ? fmt::format("pkg:deb/{}/{}@{}{}", ns.empty() ? "debian" : ns, purl_quote(p.name),
+                                                purl_quote(p.version), arch)
+                     : m == "apk" ? fmt::format("pkg:apk/{}/{}@{}{}", ns.empty() ? "alpine" : ns, purl_quote(p.name),
+                                                purl_quote(p.version), arch)
+                                  : fmt::format("pkg:generic/{}@{}", purl_quote(p.name), purl_quote(p.version));
+          }
+        }
+        c.confidence = "high";
+        if (c.occurrences.size() >= kMaxOccurrences) {
+          ++extra[key];
+          continue;
+        }
+        Occurrence o;
+        o.node = node;
+        o.path = t.at(node).path;
+        o.offset = 0;
+        o.evidence = fmt::format("Package: {} Version: {} (line {})", p.name, p.version, p.line);
+        o.method = fmt::format("package-db:{}", manager);
+        o.confidence = "high";
+        c.occurrences.push_back(std::move(o));
+      }
+    }
+  }
+
   for (auto& [key, c] : merged) {
     if (auto it = extra.find(key); it != extra.end()) c.occurrences_omitted = it->second;
     std::sort(c.occurrences.begin(), c.occurrences.end(), [&t](const Occurrence& a, const Occurrence& b) {
