@@ -1,6 +1,7 @@
 // Classifier scanning throughput on one core: every file named on the command line (ELF files
 // for a realistic mix) is read into memory, then scanned with the built-in classifiers, several
 // rounds; prints bytes, seconds and GB/s. Usage: classifier_bench [--classifiers JSON] FILE...
+// With --identify FILE... it prints each hit instead (bench/accuracy/versiondata.py).
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -26,6 +27,18 @@ int main(int argc, char** argv) {
     }
     custom = std::move(*s);
     first = 3;
+  }
+  // --identify FILE...: print "FILE<TAB>id<TAB>version" for every hit, all scopes (accuracy tooling).
+  if (first < argc && std::string(argv[first]) == "--identify") {
+    const auto& set = custom ? *custom : identify::ClassifierSet::builtin();
+    for (int i = first + 1; i < argc; ++i) {
+      std::ifstream f(argv[i], std::ios::binary);
+      std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      for (const auto& h : set.scan(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()),
+                                    identify::kElf | identify::kRaw | identify::kScript | identify::kText))
+        std::printf("%s\t%s\t%s\n", argv[i], set.classifiers()[h.classifier].id.c_str(), h.version.c_str());
+    }
+    return 0;
   }
   for (int i = first; i < argc; ++i) {
     std::ifstream f(argv[i], std::ios::binary);

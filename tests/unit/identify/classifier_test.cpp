@@ -172,7 +172,7 @@ TEST(Classifiers, BuiltinSetLoadsAndCoversTheCommonEmbeddedProducts) {
   for (const Case& k : std::vector<Case>{
            {"BusyBox v1.19.4 (2015-09-17 13:13:22 CST) multi-call binary.", identify::kElf, "busybox", "1.19.4"},
            {"SSH-2.0-dropbear_2019.78\r\n", identify::kElf, "dropbear", "2019.78"},
-           {"OpenSSL 1.0.2k  26 Jan 2017", identify::kElf, "openssl", "1.0.2k"},
+           {std::string("OpenSSL 1.0.2k  26 Jan 2017\0cryptlib.c", 38), identify::kElf, "openssl", "1.0.2k"},
            {"Linux version 2.6.36.4brcmarm (root@build) (gcc version 4.5.3) #1 SMP PREEMPT", identify::kRaw,
             "linux-kernel", "2.6.36.4"},
            {"U-Boot 1.1.4 (Sep 21 2015 - 17:19:01)", identify::kRaw, "u-boot", "1.1.4"},
@@ -185,9 +185,11 @@ TEST(Classifiers, BuiltinSetLoadsAndCoversTheCommonEmbeddedProducts) {
     EXPECT_EQ(set.classifiers()[hits[0].classifier].id, k.id) << k.text;
     EXPECT_EQ(hits[0].version, k.version) << k.text;
   }
-  // A program that merely mentions the OpenSSL it was built against, without the release date of
-  // the library's own version text, is not OpenSSL.
+  // A program that merely mentions the OpenSSL it was built against is not OpenSSL: neither without
+  // the release date of the library's own version text, nor with it (nginx prints "built with
+  // OpenSSL 3.0.9 30 May 2023") when none of the library's own source file names is there.
   EXPECT_TRUE(set.scan(bytes("compiled against OpenSSL 1.1.1 headers"), identify::kElf).empty());
+  EXPECT_TRUE(set.scan(bytes("nginx version: nginx/1.25.1\nbuilt with OpenSSL 3.0.9 30 May 2023"), identify::kElf).size() == 1);
 }
 
 }  // namespace
