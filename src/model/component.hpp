@@ -3,6 +3,7 @@
 // place it was seen and how.
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/tree.hpp"
@@ -30,6 +31,8 @@ struct Component {
   std::string confidence;     // the best of its occurrences
   std::vector<Occurrence> occurrences;
   std::size_t occurrences_omitted = 0;  // seen more often than the list keeps
+  // Facts about this component beyond its version, e.g. {"busybox:applets", "ash,cat,..."}.
+  std::vector<std::pair<std::string, std::string>> properties;
 };
 
 }  // namespace iotaudit

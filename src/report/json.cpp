@@ -200,6 +200,11 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
     }
     jc["occurrences"] = occ;
     if (c.occurrences_omitted) jc["occurrences_omitted"] = c.occurrences_omitted;
+    if (!c.properties.empty()) {
+      ordered_json props = ordered_json::object();
+      for (const auto& [k, v] : c.properties) props[k] = v;
+      jc["properties"] = props;
+    }
     comps.push_back(jc);
   }
   j["components"] = comps;

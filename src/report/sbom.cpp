@@ -150,6 +150,7 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
     jc["evidence"] = evidence;
     ordered_json props = ordered_json::array();
     props.push_back({{"name", "iotaudit:confidence"}, {"value", c.confidence}});
+    for (const auto& [k, v] : c.properties) props.push_back({{"name", "iotaudit:" + k}, {"value", v}});
     if (c.occurrences_omitted)
       props.push_back({{"name", "iotaudit:occurrences_omitted"}, {"value", std::to_string(c.occurrences_omitted)}});
     jc["properties"] = props;

@@ -1,6 +1,8 @@
-// The package database parsers (opkg/dpkg status, apk installed) on arbitrary text.
+// The package database parsers (opkg/dpkg status, apk installed) and the BusyBox applet table
+// reader on arbitrary bytes.
 #include <cstdint>
 
+#include "formats/busybox.hpp"
 #include "formats/package_db.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -13,5 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   for (const auto& p : iotaudit::formats::parse_apk_installed(v, lim))
     if (p.name.empty() || p.version.empty()) __builtin_trap();
+  auto applets = iotaudit::formats::busybox_applets(v);
+  if (applets.size() > 2000) __builtin_trap();
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "analyze/analyzer.hpp"
+#include "formats/busybox.hpp"
 #include "formats/package_db.hpp"
 #include "identify/classifier.hpp"
 
@@ -242,6 +243,18 @@ void extract_components(Context& ctx, Facts& facts) {
 
   for (auto& [key, c] : merged) {
     if (auto it = extra.find(key); it != extra.end()) c.occurrences_omitted = it->second;
+    if (c.id == "busybox") {
+      // The applets compiled in, from the first binary of this version.
+      for (const auto& o : c.occurrences) {
+        if (o.path.empty() || o.method.rfind("classifier", 0) != 0) continue;
+        auto applets = formats::busybox_applets(t.content(o.node)->view());
+        if (applets.empty()) continue;
+        std::string list;
+        for (const auto& a : applets) list += (list.empty() ? "" : ",") + a;
+        c.properties.emplace_back("busybox:applets", list);
+        break;
+      }
+    }
     std::sort(c.occurrences.begin(), c.occurrences.end(), [&t](const Occurrence& a, const Occurrence& b) {
       std::string pa = t.logical_path(a.node), pb = t.logical_path(b.node);
       return pa != pb ? pa < pb : a.offset < b.offset;

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "analyze/analyzer.hpp"
+#include "formats/busybox.hpp"
 #include "formats/package_db.hpp"
 #include "unit/support/archive_writer.hpp"
 #include "unit/support/unpack_util.hpp"
@@ -99,6 +100,22 @@ TEST(Components, PackageDatabasesMergeWithBinaries) {
   EXPECT_TRUE(uhttpd->cpe.empty());
   EXPECT_EQ(uhttpd->purl, "pkg:generic/uhttpd@2023-06-25-34a8a74d-2");
   EXPECT_NE(uhttpd->occurrences[0].evidence.find("(line 18)"), std::string::npos) << uhttpd->occurrences[0].evidence;
+}
+
+TEST(Components, BusyBoxAppletsAreRecorded) {
+  std::string table("\0[\0[[\0ash\0cat\0telnetd\0wget\0\0more data", 37);
+  std::string bb = elf_with("BusyBox v1.36.1 (2024-01-01 00:00:00 UTC) multi-call binary" + table);
+  auto t = unpack_bytes(make_archive(ArchiveFormat::ustar, {file("etc/passwd", kPasswd), file("bin/busybox", bb, 0755)}));
+  auto cs = components_of(*t);
+  const Component* busybox = find(cs, "busybox", "1.36.1");
+  ASSERT_NE(busybox, nullptr);
+  ASSERT_EQ(busybox->properties.size(), 1u);
+  EXPECT_EQ(busybox->properties[0].first, "busybox:applets");
+  EXPECT_EQ(busybox->properties[0].second, "[,[[,ash,cat,telnetd,wget");
+  // Not sorted, or too short: not a table.
+  EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0zz\0aa\0", 14))).size() == 3u);
+  EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0", 6))).empty());
+  EXPECT_TRUE(formats::busybox_applets(bytes("")).empty());
 }
 
 TEST(PackageDb, ControlStanzasDpkgAndApk) {
