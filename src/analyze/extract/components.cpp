@@ -243,6 +243,18 @@ void extract_components(Context& ctx, Facts& facts) {
 
   for (auto& [key, c] : merged) {
     if (auto it = extra.find(key); it != extra.end()) c.occurrences_omitted = it->second;
+    if (c.id == "u-boot") {
+      // "U-Boot 2023.01 (Jun 22 2026 - 08:38:07 +0000)": the build date says how old it really is.
+      for (const auto& o : c.occurrences) {
+        std::size_t open = o.evidence.find(" (");
+        if (open == std::string::npos || o.method.rfind("classifier", 0) != 0) continue;
+        std::string date = o.evidence.substr(open + 2, 11);  // "Jun 22 2026"
+        if (date.size() == 11 && date[3] == ' ' && date[6] == ' ') {
+          c.properties.emplace_back("u-boot:build_date", date);
+          break;
+        }
+      }
+    }
     if (c.id == "busybox") {
       // The applets compiled in, from the first binary of this version.
       for (const auto& o : c.occurrences) {

@@ -70,6 +70,8 @@ TEST(Components, BootloaderBannerInAnUnclaimedRange) {
   const Component* ub = find(cs, "u-boot", "2018.03");
   ASSERT_NE(ub, nullptr);
   EXPECT_EQ(ub->occurrences[0].offset, 0x100u);
+  ASSERT_EQ(ub->properties.size(), 1u);
+  EXPECT_EQ(ub->properties[0], std::make_pair(std::string("u-boot:build_date"), std::string("Mar 01 2019")));
   EXPECT_TRUE(ub->occurrences[0].path.empty());
 }
 
