@@ -255,6 +255,35 @@ void extract_components(Context& ctx, Facts& facts) {
         }
       }
     }
+    if (c.id == "linux-kernel") {
+      // An embedded kernel configuration (CONFIG_IKCONFIG): "IKCFG_ST" and a gzip'd .config inside
+      // the kernel's own bytes, carved and decoded as a child of the blob holding the banner.
+      for (const auto& o : c.occurrences) {
+        if (o.node == kNoNode) continue;
+        const Node& blob = t.at(o.node);
+        for (NodeId r : blob.children) {
+          const Node& g = t.at(r);
+          if (g.type != NodeType::region || g.format != "gzip" || !g.content || !blob.content) continue;
+          std::uint64_t at = g.origin.offset;
+          if (at < blob.content_at + 8) continue;
+          if (!blob.content->view().has_at(at - blob.content_at - 8, "IKCFG_ST")) continue;
+          ByteView cfg = g.content->view();
+          std::size_t options = 0;
+          std::string_view text(reinterpret_cast<const char*>(cfg.data()), cfg.size());
+          for (std::size_t pos = 0; pos < text.size();) {
+            std::size_t nl = text.find('\n', pos);
+            std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+            options += line.rfind("CONFIG_", 0) == 0 && line.find('=') != std::string_view::npos;
+            if (nl == std::string_view::npos) break;
+            pos = nl + 1;
+          }
+          c.properties.emplace_back("linux-kernel:config", t.logical_path(r));
+          c.properties.emplace_back("linux-kernel:config_options", std::to_string(options));
+          break;
+        }
+        if (!c.properties.empty()) break;
+      }
+    }
     if (c.id == "busybox") {
       // The applets compiled in, from the first binary of this version.
       for (const auto& o : c.occurrences) {

@@ -8,6 +8,7 @@
 #include "formats/busybox.hpp"
 #include "formats/package_db.hpp"
 #include "unit/support/archive_writer.hpp"
+#include "unit/support/compress.hpp"
 #include "unit/support/unpack_util.hpp"
 
 namespace iotaudit {
@@ -118,6 +119,22 @@ TEST(Components, BusyBoxAppletsAreRecorded) {
   EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0zz\0aa\0", 14))).size() == 3u);
   EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0", 6))).empty());
   EXPECT_TRUE(formats::busybox_applets(bytes("")).empty());
+}
+
+TEST(Components, EmbeddedKernelConfigIsFound) {
+  std::string config = "#\n# Linux/mips 5.10.0 Kernel Configuration\n#\nCONFIG_MIPS=y\nCONFIG_IKCONFIG=y\n"
+                       "# CONFIG_STACKPROTECTOR is not set\nCONFIG_MODULES=y\n";
+  auto gz = gzip(config);
+  std::string kernel = std::string(4096, '\x11') + "Linux version 5.10.0 (builder@host) (gcc 10.2) #1 SMP" +
+                       std::string(300, '\x22') + "IKCFG_ST" + std::string(gz.begin(), gz.end()) + "IKCFG_ED" +
+                       std::string(4096, '\x33');
+  auto t = unpack_bytes(std::vector<std::uint8_t>(kernel.begin(), kernel.end()));
+  auto cs = components_of(*t);
+  const Component* k = find(cs, "linux-kernel", "5.10.0");
+  ASSERT_NE(k, nullptr) << diag_dump(*t);
+  std::map<std::string, std::string> props(k->properties.begin(), k->properties.end());
+  EXPECT_EQ(props["linux-kernel:config_options"], "3");
+  EXPECT_NE(props["linux-kernel:config"].find("gzip@0x"), std::string::npos) << props["linux-kernel:config"];
 }
 
 TEST(PackageDb, ControlStanzasDpkgAndApk) {
