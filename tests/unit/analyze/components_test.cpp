@@ -116,7 +116,7 @@ TEST(Components, BusyBoxAppletsAreRecorded) {
   EXPECT_EQ(busybox->properties[0].first, "busybox:applets");
   EXPECT_EQ(busybox->properties[0].second, "[,[[,ash,cat,telnetd,wget");
   // Not sorted, or too short: not a table.
-  EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0zz\0aa\0", 14))).size() == 3u);
+  EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0zz\0aa\0", 12))).size() == 3u);
   EXPECT_TRUE(formats::busybox_applets(bytes(std::string("\0[\0[[\0", 6))).empty());
   EXPECT_TRUE(formats::busybox_applets(bytes("")).empty());
 }

@@ -184,8 +184,7 @@ TEST(LinuxKernel, VmlinuxBannerGivesTheVersion) {
   s.machine = 183;
   s.entry = 0xffff800008000000ull;
   s.data = kernel_text(20000) + std::string("Linux version 6.1.0-13-arm64 (debian-kernel@lists.debian.org) "
-                                            "(gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP Debian 6.1.55-1",
-                                            142) +
+                                            "(gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP Debian 6.1.55-1") +
            '\0' + kernel_text(1000);
   auto elf = make_elf(s);
   auto k = formats::parse_kernel_image(view(elf), 1u << 20);
