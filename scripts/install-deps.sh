@@ -17,7 +17,7 @@ packages=(
   libgtest-dev squashfs-tools cpio xz-utils gzip tar python3 python3-jsonschema
   e2fsprogs genisoimage xorriso p7zip-full binutils genromfs
   u-boot-tools device-tree-compiler lzop bzip2 zstd lz4 mtd-utils util-linux busybox-static
-  android-sdk-libsparse-utils
+  android-sdk-libsparse-utils mkbootimg
 )
 for arg in "$@"; do
   case "$arg" in

@@ -1,0 +1,6 @@
+// The android-boot unpacker alone: probe, then unpack what the probe accepts.
+#include "fuzz_util.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return iotaudit::fuzz::run_unpacker("android-boot", data, size);
+}
