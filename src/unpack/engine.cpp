@@ -34,6 +34,7 @@ struct MagicIndex {
   };
   std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(65536 / 64, 0);
   std::vector<std::vector<Entry>> buckets = std::vector<std::vector<Entry>>(65536);
+  std::uint64_t max_offset = 0;  // the largest offset of a magic inside its structure
 
   MagicIndex() {
     const auto& reg = registry();
@@ -44,6 +45,7 @@ struct MagicIndex {
                                               (static_cast<std::uint8_t>(m.bytes[1]) << 8));
         bits[key >> 6] |= std::uint64_t{1} << (key & 63);
         buckets[key].push_back({u, &m});
+        max_offset = std::max(max_offset, m.offset);
       }
   }
 };
@@ -53,8 +55,12 @@ const MagicIndex& magic_index() {
   return index;
 }
 
-// Finds every signature hit of every unpacker in `view`.
-std::vector<Candidate> find_candidates(ByteView view, bool carve) {
+// Signature hits whose structure starts in [from, to) (carving), or at offset 0 only (files).
+// Magics sit at an offset inside their structure (ext's at 0x438, ISO 9660's at 0x8001), so the
+// scan runs up to `to` plus the largest such offset; the caller scans a blob window by window and
+// skips what a found container claims, so claimed bytes are never searched.
+std::vector<Candidate> find_candidates(ByteView view, bool carve, std::uint64_t from = 0,
+                                       std::uint64_t to = ~std::uint64_t{0}) {
   std::vector<Candidate> out;
   const auto& reg = registry();
   if (!carve) {
@@ -65,13 +71,17 @@ std::vector<Candidate> find_candidates(ByteView view, bool carve) {
     const MagicIndex& idx = magic_index();
     const std::uint8_t* p = view.data();
     const std::size_t n = view.size();
-    for (std::size_t i = 0; i + 1 < n; ++i) {
+    to = std::min<std::uint64_t>(to, n);
+    const std::uint64_t scan_end = std::min<std::uint64_t>(n - 1, to + idx.max_offset);
+    for (std::size_t i = from; i < scan_end; ++i) {
       auto key = static_cast<std::uint16_t>(p[i] | (p[i + 1] << 8));
       if ((idx.bits[key >> 6] >> (key & 63) & 1) == 0) continue;
       for (const auto& e : idx.buckets[key]) {
         const std::string& m = e.magic->bytes;
         if (m.size() > n - i || std::memcmp(p + i, m.data(), m.size()) != 0) continue;
-        if (i >= e.magic->offset) out.push_back({i - e.magic->offset, e.unpacker});
+        if (i < e.magic->offset) continue;
+        const std::uint64_t start = i - e.magic->offset;
+        if (start >= from && start < to) out.push_back({start, e.unpacker});
       }
     }
   }
@@ -160,11 +170,29 @@ void Engine::process(Tree& tree, TaskGroup& group, NodeId node, unsigned depth, 
   // Offsets are reported from the node's first byte, also when its content starts later.
   const std::uint64_t base = tree.at(node).content_at;
   const auto& reg = registry();
-  auto candidates = find_candidates(view, carve);
   std::uint64_t cursor = 0;
   unsigned validated = 0;
   std::vector<std::pair<std::uint64_t, std::uint64_t>> taken;  // extents of regions found
-  for (const Candidate& c : candidates) {
+  // Candidates come window by window from the cursor on: bytes a container claimed are skipped,
+  // never searched (a 126 MB squashfs image was searched in full before its superblock was read).
+  constexpr std::uint64_t kWindow = 1u << 20;
+  std::vector<Candidate> window;
+  std::size_t next = 0;
+  std::uint64_t scanned = 0;
+  auto more = [&]() -> bool {
+    while (next == window.size()) {
+      if (!carve && scanned > 0) return false;
+      std::uint64_t from = std::max(scanned, cursor);
+      if (from >= view.size()) return false;
+      std::uint64_t to = carve ? std::min<std::uint64_t>(view.size(), from + kWindow) : view.size();
+      window = find_candidates(view, carve, from, to);
+      next = 0;
+      scanned = to;
+    }
+    return true;
+  };
+  while (more()) {
+    const Candidate c = window[next++];
     if (c.offset < cursor) continue;
     if (budget_.expired()) {
       tree.add_diagnostic(node, {Severity::high, "limit.time", "time limit reached; blob not fully scanned"});
