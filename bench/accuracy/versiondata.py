@@ -82,7 +82,10 @@ def main():
             continue
         dest = os.path.join(work, name)
         with tarfile.open(os.path.join(cdir, tgz)) as t:
-            t.extractall(dest, filter="data")
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4: refuse links and paths out of dest
+                t.extractall(dest, filter="data")
+            else:
+                t.extractall(dest)
         files = [os.path.join(r, f) for r, _, fs in os.walk(dest) for f in fs]
         found = set()
         for f, h in identify(a.bench, files).items():
