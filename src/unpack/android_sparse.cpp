@@ -80,7 +80,8 @@ class AndroidSparseUnpacker final : public Unpacker {
       ByteView payload = in.tail(c.data_at).head(c.data_len);
       switch (c.type) {
         case formats::SparseChunkType::raw:
-          std::memcpy(out.data() + at, payload.data(), payload.size());  // a cut chunk keeps its prefix
+          if (!payload.empty())  // a cut chunk keeps its prefix; an empty one copies nothing
+            std::memcpy(out.data() + at, payload.data(), payload.size());
           break;
         case formats::SparseChunkType::fill:
           if (payload.size() == 4)
