@@ -32,35 +32,40 @@ Result<SparseImage> parse_android_sparse(ByteView data, std::size_t max_chunks) 
     TRY(c.skip(2));
     ASSIGN_OR_RETURN(std::uint32_t blocks, c.u32());
     ASSIGN_OR_RETURN(std::uint32_t total_sz, c.u32());
-    if (total_sz < chunk_hdr_sz) return fail(Errc::malformed, "Android sparse chunk smaller than its header");
     SparseChunk ch;
     ch.blocks = blocks;
     ch.data_at = pos + chunk_hdr_sz;
-    ch.data_len = total_sz - chunk_hdr_sz;
-    switch (type) {
-      case 0xcac1:
-        ch.type = SparseChunkType::raw;
-        if (std::uint64_t{blocks} * s.blk_sz != ch.data_len)
-          return fail(Errc::malformed, "Android sparse RAW chunk size disagrees with its block count");
-        break;
-      case 0xcac2:
-        ch.type = SparseChunkType::fill;
-        if (ch.data_len != 4) return fail(Errc::malformed, "Android sparse FILL chunk without a 4-byte value");
-        break;
-      case 0xcac3:
-        ch.type = SparseChunkType::dont_care;
-        if (ch.data_len != 0) return fail(Errc::malformed, "Android sparse DONT_CARE chunk with data");
-        break;
-      case 0xcac4:
-        ch.type = SparseChunkType::crc32;
-        if (ch.data_len != 4 || blocks != 0) return fail(Errc::malformed, "Android sparse CRC32 chunk malformed");
-        break;
-      default:
-        return fail(Errc::malformed, "Android sparse chunk of unknown type");
+    ch.data_len = total_sz >= chunk_hdr_sz ? total_sz - chunk_hdr_sz : 0;
+    const char* bad = nullptr;
+    if (total_sz < chunk_hdr_sz) bad = "chunk smaller than its header";
+    else
+      switch (type) {
+        case 0xcac1:
+          ch.type = SparseChunkType::raw;
+          if (std::uint64_t{blocks} * s.blk_sz != ch.data_len) bad = "RAW chunk size disagrees with its block count";
+          break;
+        case 0xcac2:
+          ch.type = SparseChunkType::fill;
+          if (ch.data_len != 4) bad = "FILL chunk without a 4-byte value";
+          break;
+        case 0xcac3:
+          ch.type = SparseChunkType::dont_care;
+          if (ch.data_len != 0) bad = "DONT_CARE chunk with data";
+          break;
+        case 0xcac4:
+          ch.type = SparseChunkType::crc32;
+          if (ch.data_len != 4 || blocks != 0) bad = "CRC32 chunk malformed";
+          break;
+        default:
+          bad = "chunk of unknown type";
+      }
+    if (!bad && s.output_blocks + blocks > s.total_blks) bad = "chunks cover more blocks than the image has";
+    if (bad) {
+      if (s.chunks.empty()) return fail(Errc::malformed, std::string("Android sparse ") + bad);
+      s.bad_chunk = "chunk " + std::to_string(i) + " at offset " + std::to_string(pos) + ": " + bad;
+      break;
     }
     s.output_blocks += blocks;
-    if (s.output_blocks > s.total_blks)
-      return fail(Errc::malformed, "Android sparse chunks cover more blocks than the image has");
     s.chunks.push_back(ch);
     pos += total_sz;
     if (pos > data.size()) {

@@ -3,6 +3,7 @@
 // chunks of RAW data, FILL (a repeated 32-bit value), DONT_CARE (a hole) and CRC32. The image they
 // describe is total_blks * blk_sz bytes. Pure parsing: headers are validated without reading data.
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/bytes.hpp"
@@ -26,12 +27,15 @@ struct SparseImage {
   std::vector<SparseChunk> chunks;  // as far as the input holds whole chunk headers
   std::uint64_t length = 0;         // bytes of the sparse file the chunks occupy
   bool truncated = false;           // the input ends before the last declared chunk
+  std::string bad_chunk;            // why parsing stopped at a contradictory chunk header (after a good one)
   std::uint64_t output_blocks = 0;  // sum of chunk blocks
 };
 
-// Parses the header and every chunk header. Errors for a bad magic or header; chunk headers that
-// contradict themselves (a RAW chunk whose size is not blocks * blk_sz, more blocks than the
-// header declares) are errors too, because they mean this is not a sparse image.
+// Parses the header and every chunk header. Errors for a bad magic or header, and for a first
+// chunk header that contradicts itself (a RAW chunk whose size is not blocks * blk_sz, more
+// blocks than the header declares, an unknown type): that is not a sparse image. A later
+// contradictory chunk ends the chunk list instead (bad_chunk says why; length stops before it),
+// so what came before it is kept.
 Result<SparseImage> parse_android_sparse(ByteView data, std::size_t max_chunks = 1u << 20);
 
 }  // namespace iotaudit::formats

@@ -33,25 +33,42 @@ Result<ChkHeader> parse_netgear_chk(ByteView data) {
     h.board_id.push_back(static_cast<char>(c));
   }
   if (h.board_id.empty()) return fail(Errc::malformed, "CHK header without a board id");
-  // Later images: region byte, then the version as 7 bytes (patchchk's layout).
+  // Later images: region byte, then the version as 7 bytes (patchchk's layout). mkchkimg fills
+  // the version bytes with 99, which is no version.
   const std::uint8_t* v = reserved.data();
   h.region = v[0];
-  if (v[1] != 0 || v[2] != 0)
+  bool filler = true;
+  for (int i = 1; i < 8; ++i) filler = filler && v[i] == 99;
+  if ((v[1] != 0 || v[2] != 0) && !filler)
     h.version = fmt::format("{}.{}.{}.{}_{}.{}.{}", v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+  NetgearChecksum sum;
+  sum.add(data.head(36));
+  const std::uint8_t zero[4] = {0, 0, 0, 0};
+  sum.add(ByteView(zero, 4));
+  sum.add(data.tail(40).head(h.header_len - kFixed));
+  h.computed_header_chksum = sum.finish();
   return h;
 }
 
-std::uint32_t netgear_checksum(ByteView data) {
-  std::uint32_t c0 = 0, c1 = 0;
+void NetgearChecksum::add(ByteView data) {
   for (std::size_t i = 0; i < data.size(); ++i) {
     c0 += data.data()[i];
     c1 += c0;
   }
+}
+
+std::uint32_t NetgearChecksum::finish() const {
   std::uint32_t b = (c0 & 0xffff) + ((c0 >> 16) & 0xffff);
-  c0 = ((b >> 16) + b) & 0xffff;
+  const std::uint32_t f0 = ((b >> 16) + b) & 0xffff;
   b = (c1 & 0xffff) + ((c1 >> 16) & 0xffff);
-  c1 = ((b >> 16) + b) & 0xffff;
-  return (c1 << 16) | c0;
+  const std::uint32_t f1 = ((b >> 16) + b) & 0xffff;
+  return (f1 << 16) | f0;
+}
+
+std::uint32_t netgear_checksum(ByteView data) {
+  NetgearChecksum sum;
+  sum.add(data);
+  return sum.finish();
 }
 
 }  // namespace iotaudit::formats

@@ -18,11 +18,19 @@ struct ChkHeader {
   std::string board_id;
   std::uint8_t region = 0;
   std::string version;  // "1.0.0.22_1.0.17" when the reserved bytes hold one
+  std::uint32_t computed_header_chksum = 0;  // over the header with its checksum field zeroed
 };
 
 Result<ChkHeader> parse_netgear_chk(ByteView data);
 
-// The checksum of Netgear's mkchkimg (two running sums folded to 16 bits each).
+// The checksum of Netgear's mkchkimg (two running sums folded to 16 bits each). The kernel and
+// rootfs checksums cover their part, the image checksum both parts, the header checksum the
+// header_len bytes of header with header_chksum zeroed.
+struct NetgearChecksum {
+  std::uint32_t c0 = 0, c1 = 0;
+  void add(ByteView data);
+  std::uint32_t finish() const;
+};
 std::uint32_t netgear_checksum(ByteView data);
 
 }  // namespace iotaudit::formats

@@ -22,7 +22,10 @@ class AndroidSparseUnpacker final : public Unpacker {
         .description = "Android sparse image (RAW, FILL, DONT_CARE and CRC32 chunks)",
         .magics = {{0, std::string("\x3a\xff\x26\xed", 4)}},
         .references = {"AOSP system/core/libsparse/sparse_format.h", "AOSP system/core/libsparse/sparse_read.cpp"},
-        .limitations = {"the whole expanded image is held in memory (subject to the per-node size limit)",
+        .limitations = {"the whole expanded image is held in memory; an image whose expanded size exceeds the "
+                        "per-node limit (--max-file-size, 2 GiB by default) is reported but not expanded at all",
+                        "a chunk header that contradicts the image ends the chunk list; the chunks before it are "
+                        "expanded, the rest of the image is left zero",
                         "the optional image checksum in the header is not verified; CRC32 chunks are"},
         .filesystem = false};
     return d;
@@ -32,7 +35,8 @@ class AndroidSparseUnpacker final : public Unpacker {
     ASSIGN_OR_RETURN(auto s, formats::parse_android_sparse(data));
     if (s.chunks.empty()) return fail(Errc::malformed, "Android sparse image without chunks");
     Probe p;
-    p.length = s.truncated ? 0 : s.length;
+    // A cut or contradictory image is left open-ended, so unpack sees (and reports) the fault.
+    p.length = s.truncated || !s.bad_chunk.empty() ? 0 : s.length;
     p.detail = fmt::format("{} blocks of {} bytes in {} chunks", s.total_blks, s.blk_sz, s.total_chunks);
     return p;
   }
@@ -49,6 +53,14 @@ class AndroidSparseUnpacker final : public Unpacker {
     if (s.truncated)
       t.add_diagnostic(ctx.region, {Severity::high, "android-sparse.truncated",
                                     fmt::format("the input ends after {} of {} chunks", s.chunks.size(), s.total_chunks)});
+    if (!s.bad_chunk.empty())
+      t.add_diagnostic(ctx.region, {Severity::high, "android-sparse.chunk",
+                                    fmt::format("{} of {} chunks read; stopped at {}", s.chunks.size(),
+                                                s.total_chunks, s.bad_chunk)});
+    else if (!s.truncated && s.output_blocks < s.total_blks)
+      t.add_diagnostic(ctx.region, {Severity::medium, "android-sparse.short",
+                                    fmt::format("the {} chunks cover {} of {} blocks; the rest is left zero",
+                                                s.total_chunks, s.output_blocks, s.total_blks)});
     if (out_size > lim.max_node_bytes) {
       t.add_diagnostic(ctx.region, {Severity::high, "limit.node_bytes",
                                     fmt::format("expanded image of {} bytes exceeds the per-node limit of {} bytes; "

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "formats/android_sparse.hpp"
+#include "unit/support/archive_writer.hpp"
 #include "unit/support/buffer.hpp"
 #include "unit/support/compress.hpp"
 #include "unit/support/temp_dir.hpp"
@@ -27,7 +28,8 @@ struct Chunk {
 
 constexpr std::uint32_t kBlk = 4096;
 
-std::vector<std::uint8_t> sparse(const std::vector<Chunk>& chunks, std::uint32_t total_blks = 0) {
+std::vector<std::uint8_t> sparse(const std::vector<Chunk>& chunks, std::uint32_t total_blks = 0,
+                                 std::uint32_t total_chunks = 0) {
   Buffer b(false);
   std::uint32_t blocks = 0;
   for (const auto& c : chunks) blocks += c.blocks;
@@ -38,7 +40,7 @@ std::vector<std::uint8_t> sparse(const std::vector<Chunk>& chunks, std::uint32_t
   b.u16(10, 12);
   b.u32(12, kBlk);
   b.u32(16, total_blks ? total_blks : blocks);
-  b.u32(20, static_cast<std::uint32_t>(chunks.size()));
+  b.u32(20, total_chunks ? total_chunks : static_cast<std::uint32_t>(chunks.size()));
   b.u32(24, 0);
   std::size_t pos = 28;
   for (const auto& c : chunks) {
@@ -154,6 +156,108 @@ TEST(AndroidSparse, Img2simgOutputExpandsToTheOriginal) {
   NodeId r = only(*t, "android-sparse");
   ASSERT_NE(r, kNoNode) << diag_dump(*t);
   EXPECT_EQ(content_of(*t, r), raw);
+}
+
+TEST(AndroidSparse, ChunkCountLies) {
+  const std::string a(kBlk, 'a'), b(kBlk, 'b');
+  // More chunks declared than present: the two there are expanded, the lie is reported.
+  auto img = sparse({{0xcac1, 1, a}, {0xcac1, 1, b}}, 4, 1000);
+  auto t = unpack_bytes(img);
+  NodeId r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  EXPECT_TRUE(has_diag(*t, r, "android-sparse.truncated")) << diag_dump(*t);
+  EXPECT_EQ(content_of(*t, r), a + b + std::string(2 * kBlk, '\0'));
+  // Fewer declared than present: only the declared one belongs to the image; the blocks the
+  // header promised beyond it are zero and reported.
+  img = sparse({{0xcac1, 1, a}, {0xcac1, 1, b}}, 0, 1);
+  t = unpack_bytes(img);
+  r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  EXPECT_EQ(t->at(r).origin.length, 28u + 12 + kBlk);
+  EXPECT_TRUE(has_diag(*t, r, "android-sparse.short")) << diag_dump(*t);
+  EXPECT_EQ(content_of(*t, r), a + std::string(kBlk, '\0'));
+  // A contradictory chunk after good ones: the good ones are kept, the stop is reported.
+  img = sparse({{0xcac1, 1, a}, {0xcac2, 1, le32(0x01020304)}, {0xcac9, 1, ""}, {0xcac1, 1, b}});
+  t = unpack_bytes(img);
+  r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  EXPECT_TRUE(has_diag(*t, r, "android-sparse.chunk")) << diag_dump(*t);
+  EXPECT_EQ(t->at(r).origin.length, 28u + 12 + kBlk + 12 + 4);
+  std::string fill;
+  for (std::uint32_t k = 0; k < kBlk; k += 4) fill += le32(0x01020304);
+  EXPECT_EQ(content_of(*t, r).substr(0, 2 * kBlk), a + fill);
+  // A later chunk claiming more blocks than the image has.
+  img = sparse({{0xcac1, 1, a}, {0xcac3, 100, ""}}, 2);
+  t = unpack_bytes(img);
+  r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  EXPECT_TRUE(has_diag(*t, r, "android-sparse.chunk")) << diag_dump(*t);
+  EXPECT_EQ(content_of(*t, r), a + std::string(kBlk, '\0'));
+}
+
+TEST(AndroidSparse, TruncatedInsideTheHeaderAndAtChunkBoundaries) {
+  auto img = sparse({{0xcac1, 1, std::string(kBlk, 'a')}, {0xcac3, 2, ""}, {0xcac1, 1, std::string(kBlk, 'b')}});
+  for (std::size_t cut : {std::size_t{3}, std::size_t{12}, std::size_t{27}, std::size_t{28}, std::size_t{39}}) {
+    std::vector<std::uint8_t> part(img.begin(), img.begin() + static_cast<std::ptrdiff_t>(cut));
+    auto t = unpack_bytes(part);
+    EXPECT_EQ(only(*t, "android-sparse"), kNoNode) << cut;
+  }
+  // Cut right after the first and after the second chunk: the rest is declared but missing.
+  for (std::size_t cut : {std::size_t{28 + 12 + kBlk}, std::size_t{28 + 12 + kBlk + 12}}) {
+    std::vector<std::uint8_t> part(img.begin(), img.begin() + static_cast<std::ptrdiff_t>(cut));
+    auto t = unpack_bytes(part);
+    NodeId r = only(*t, "android-sparse");
+    ASSERT_NE(r, kNoNode) << cut;
+    EXPECT_TRUE(has_diag(*t, r, "android-sparse.truncated")) << cut;
+    EXPECT_EQ(content_of(*t, r), std::string(kBlk, 'a') + std::string(3 * kBlk, '\0')) << cut;
+  }
+}
+
+TEST(AndroidSparse, OneTebibyteFillAndHoleBombs) {
+  // 1 TiB of FILL in 2^28 blocks of 4 KiB, from 56 bytes; then the same as a DONT_CARE hole.
+  for (std::uint16_t type : {std::uint16_t{0xcac2}, std::uint16_t{0xcac3}}) {
+    auto bomb = sparse({{type, 1u << 28, type == 0xcac2 ? le32(0x41414141) : ""}});
+    ASSERT_LE(bomb.size(), 56u);
+    auto t = unpack_bytes(bomb);
+    NodeId r = only(*t, "android-sparse");
+    ASSERT_NE(r, kNoNode) << type;
+    EXPECT_TRUE(has_diag(*t, r, "limit.node_bytes")) << diag_dump(*t);
+    EXPECT_EQ(content_of(*t, r), "");
+    std::string hdr;
+    for (const auto& d : t->at(r).diagnostics)
+      if (d.code == "android-sparse.header") hdr = d.message;
+    EXPECT_NE(hdr.find("1099511627776 bytes"), std::string::npos) << hdr;
+  }
+  // Under every per-node limit, but above the total budget.
+  Limits lim;
+  lim.max_total_bytes = 1 << 20;
+  auto img = sparse({{0xcac3, 512, ""}});  // 2 MiB
+  auto t = unpack_bytes(img, lim);
+  NodeId r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode);
+  EXPECT_TRUE(has_diag(*t, r, "limit.total_bytes")) << diag_dump(*t);
+}
+
+TEST(AndroidSparse, CpioFilesystemInsideIsUnpacked) {
+  auto cpio = make_archive(ArchiveFormat::cpio_newc, {file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+                                                      file("bin/busybox", std::string(5000, 'B'), 0755)});
+  std::string raw(cpio.begin(), cpio.end());
+  const std::uint32_t blocks = static_cast<std::uint32_t>((raw.size() + kBlk - 1) / kBlk);
+  raw.resize(std::size_t{blocks} * kBlk, '\0');
+  auto img = sparse({{0xcac3, 2, ""}, {0xcac1, blocks, raw}, {0xcac3, 3, ""}});
+  auto t = unpack_bytes(img);
+  NodeId r = only(*t, "android-sparse");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  NodeId c = kNoNode;
+  for (NodeId d : descendants(*t, r))
+    if (t->at(d).format == "cpio") c = d;
+  ASSERT_NE(c, kNoNode) << diag_dump(*t);
+  EXPECT_EQ(t->at(c).origin.offset, 2u * kBlk);
+  NodeId root = fs_root_of(*t, c);
+  ASSERT_NE(root, kNoNode);
+  NodeId pw = t->resolve(root, "/etc/passwd");
+  ASSERT_NE(pw, kNoNode);
+  EXPECT_EQ(content_of(*t, pw), "root:x:0:0:root:/root:/bin/sh\n");
 }
 
 }  // namespace

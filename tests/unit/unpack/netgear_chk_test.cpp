@@ -53,8 +53,21 @@ Chk make_chk(bool good_sums = true) {
   auto rs = formats::netgear_checksum(ByteView(r.data(), r.size()));
   b.u32(16, good_sums ? ks : ks ^ 1);
   b.u32(20, rs);
+  auto& bytes = b.bytes();
+  b.u32(32, formats::netgear_checksum(ByteView(bytes.data() + c.header_len, k.size() + r.size())));
+  b.u32(36, 0);
+  b.u32(36, formats::netgear_checksum(ByteView(bytes.data(), c.header_len)));  // as mkchkimg: field zero
   c.image = b.bytes();
   return c;
+}
+
+std::vector<std::string> checksum_diags(const Tree& t) {
+  std::vector<std::string> out;
+  for (NodeId id : all_regions(t))
+    if (t.at(id).format == "netgear-chk")
+      for (const auto& d : t.at(id).diagnostics)
+        if (d.code == "netgear-chk.checksum") out.push_back(d.message);
+  return out;
 }
 
 TEST(NetgearChk, ChecksumMatchesHandComputedValues) {
@@ -96,15 +109,51 @@ TEST(NetgearChk, PartsHeaderAndChecksums) {
   EXPECT_EQ(found, 2) << diag_dump(*t);
   // A wrong kernel checksum is reported; everything is still extracted.
   t = unpack_bytes(make_chk(false).image);
-  bool reported = false;
-  for (NodeId id : all_regions(*t))
-    if (t->at(id).format == "netgear-chk") reported = has_diag(*t, id, "netgear-chk.checksum");
-  EXPECT_TRUE(reported) << diag_dump(*t);
+  auto sums = checksum_diags(*t);
+  ASSERT_EQ(sums.size(), 1u) << diag_dump(*t);
+  EXPECT_TRUE(sums[0].starts_with("kernel checksum")) << sums[0];
+  found = 0;
+  for (NodeId d = 0; d < t->size(); ++d)
+    if (t->at(d).format == "gzip") found += content_of(*t, d) == c.kernel || content_of(*t, d) == c.rootfs;
+  EXPECT_EQ(found, 2) << diag_dump(*t);
+  // A flipped rootfs byte breaks the rootfs and the image checksums; a flipped board id byte the
+  // header checksum.
+  auto img = c.image;
+  img.back() ^= 0x40;
+  t = unpack_bytes(img);
+  sums = checksum_diags(*t);
+  ASSERT_EQ(sums.size(), 2u) << diag_dump(*t);
+  EXPECT_TRUE(sums[0].starts_with("rootfs checksum")) << sums[0];
+  EXPECT_TRUE(sums[1].starts_with("image checksum")) << sums[1];
+  img = c.image;
+  img[45] = 'X';
+  t = unpack_bytes(img);
+  sums = checksum_diags(*t);
+  ASSERT_EQ(sums.size(), 1u) << diag_dump(*t);
+  EXPECT_TRUE(sums[0].starts_with("header checksum")) << sums[0];
+}
+
+TEST(NetgearChk, MkchkimgFillerIsNoVersion) {
+  Chk c = make_chk();
+  for (int i = 9; i < 16; ++i) c.image[static_cast<std::size_t>(i)] = 99;
+  auto h = formats::parse_netgear_chk(view(c.image));
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->version, "");
+  EXPECT_EQ(h->region, 2);
+  EXPECT_EQ(h->board_id, "U12H319T00_NETGEAR");
 }
 
 TEST(NetgearChk, TruncatedAndHostileHeaders) {
   Chk c = make_chk();
-  for (std::size_t cut : {std::size_t{c.header_len + 10}, c.image.size() - 50}) {
+  // Inside the header: no image, no crash.
+  for (std::size_t cut : {std::size_t{6}, std::size_t{30}, std::size_t{c.header_len - 1}}) {
+    std::vector<std::uint8_t> part(c.image.begin(), c.image.begin() + static_cast<std::ptrdiff_t>(cut));
+    auto t = unpack_bytes(part);
+    for (NodeId id : all_regions(*t)) EXPECT_NE(t->at(id).format, "netgear-chk") << cut;
+  }
+  // Header complete: what is there becomes parts, the cut is reported.
+  for (std::size_t cut : {std::size_t{c.header_len}, std::size_t{c.header_len + 10}, std::size_t{c.header_len + c.klen},
+                          c.image.size() - 50}) {
     std::vector<std::uint8_t> part(c.image.begin(), c.image.begin() + static_cast<std::ptrdiff_t>(cut));
     auto t = unpack_bytes(part);
     NodeId r = kNoNode;
@@ -113,6 +162,13 @@ TEST(NetgearChk, TruncatedAndHostileHeaders) {
     ASSERT_NE(r, kNoNode) << cut;
     EXPECT_TRUE(has_diag(*t, r, "netgear-chk.truncated")) << cut;
     for (NodeId p : regions_of(*t, r)) EXPECT_LE(t->at(p).origin.offset + t->at(p).origin.length, cut);
+    EXPECT_EQ(t->child(r, "kernel") != kNoNode, cut > c.header_len) << cut;
+    EXPECT_EQ(t->child(r, "rootfs") != kNoNode, cut > c.header_len + c.klen) << cut;
+    if (cut >= c.header_len + c.klen) {
+      ASSERT_NE(t->child(r, "kernel"), kNoNode);
+      EXPECT_EQ(t->at(t->child(r, "kernel")).origin.length, c.klen);
+      EXPECT_TRUE(checksum_diags(*t).empty()) << cut << diag_dump(*t);  // the whole kernel is there and right
+    }
   }
   const unpack::Unpacker* u = unpack::find("netgear-chk");
   ASSERT_NE(u, nullptr);
