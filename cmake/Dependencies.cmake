@@ -20,3 +20,6 @@ pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
 # Component classifiers: one Vectorscan database for every pattern, RE2 to capture versions.
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+# Vulnerability database: SQLite for storage, simdjson for the NVD feeds.
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+find_package(simdjson REQUIRED)

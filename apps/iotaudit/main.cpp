@@ -15,6 +15,8 @@
 #include "identify/classifier.hpp"
 #include "analyze/analyzer.hpp"
 #include "comply/catalog.hpp"
+#include "match/db.hpp"
+#include "match/import.hpp"
 #include "pipeline/scan.hpp"
 #include "report/report.hpp"
 #include "unpack/materialize.hpp"
@@ -71,12 +73,24 @@ class Progress {
 };
 
 struct CommonOptions {
+  std::string db_path;
+  bool no_db = false;
+  std::vector<std::string> vex;
+  double max_age_years = 5;
   unsigned jobs = 0;
   bool quiet = false;
   unsigned max_depth = Limits{}.max_depth;
   double time_limit = Limits{}.max_seconds;
   std::uint64_t max_file_bytes = Limits{}.max_node_bytes;
 };
+
+void add_vuln_options(CLI::App* cmd, CommonOptions& o) {
+  cmd->add_option("--db", o.db_path, "Vulnerability database (default: " + match::default_db_path() + ")");
+  cmd->add_flag("--no-db", o.no_db, "Do not match components against the vulnerability database");
+  cmd->add_option("--vex", o.vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)");
+  cmd->add_option("--max-age", o.max_age_years, "Report components released more than this many years ago (0: never)")
+      ->capture_default_str();
+}
 
 void add_common(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("-j,--jobs", o.jobs, "Worker threads (0: one per core)")->capture_default_str();
@@ -130,7 +144,13 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
       return kExitUsage;
     }
 
-  pipeline::ScanOptions opts{limits_from(common), common.jobs};
+  pipeline::ScanOptions opts;
+  opts.limits = limits_from(common);
+  opts.jobs = common.jobs;
+  opts.db_path = common.db_path;
+  opts.use_db = !common.no_db;
+  opts.vex_files = common.vex;
+  opts.max_age_years = common.max_age_years;
   auto executor = make_tbb_executor(common.jobs);
   unpack::Engine engine(opts.limits, *executor);
   Progress progress(engine, !common.quiet && ::isatty(2));
@@ -270,6 +290,47 @@ int run_list(const std::string& what) {
   return kExitUsage;
 }
 
+int run_db_import(const std::string& db_path, const std::vector<std::string>& sources, unsigned jobs, bool force,
+                  bool quiet) {
+  auto db = match::VulnDb::open(db_path, true);
+  if (!db) {
+    std::cerr << fmt::format("iotaudit: {}\n", db.error().message);
+    return kExitOutput;
+  }
+  match::ImportOptions opt;
+  opt.jobs = jobs;
+  opt.force = force;
+  if (!quiet) opt.log = [](const std::string& line) { std::cerr << line << "\n"; };
+  auto sum = match::import_sources(**db, sources, opt);
+  if (!sum) {
+    std::cerr << fmt::format("iotaudit: import failed: {}\n", sum.error().message);
+    return sum.error().code == Errc::not_found || sum.error().code == Errc::invalid_argument ? kExitUsage : kExitInput;
+  }
+  std::cout << fmt::format("imported {} files ({} unchanged) into {} in {:.2f} s: {} CVE records, {} KEV entries, {} "
+                           "EPSS scores, {} kernel fix records\n",
+                           sum->files, sum->skipped, db_path, sum->seconds, sum->cves, sum->kev, sum->epss, sum->kernel);
+  return kExitOk;
+}
+
+int run_db_info(const std::string& db_path) {
+  auto db = match::VulnDb::open(db_path, false);
+  if (!db) {
+    std::cerr << fmt::format("iotaudit: {}\n", db.error().message);
+    return kExitInput;
+  }
+  auto& d = **db;
+  std::cout << fmt::format("database: {}\n", db_path);
+  std::cout << fmt::format("CVE records: {} (newest modification {})\n", d.count("cve"), d.latest_modified());
+  std::cout << fmt::format("products indexed: {} (vendor, product, CVE) rows\n", d.count("affects"));
+  std::cout << fmt::format("CISA KEV entries: {}\nEPSS scores: {}\nkernel fix records: {} per-branch, {} ranges\n",
+                           d.count("kev"), d.count("epss"), d.count("kernel_fix"), d.count("kernel_range"));
+  std::cout << "sources:\n";
+  for (const auto& s : d.sources())
+    std::cout << fmt::format("  {:<34} {:<14} {:<36} {:>7} records, data {}, imported {}\n", s.name, s.kind, s.format,
+                             s.records, s.data_date.empty() ? "?" : s.data_date, s.imported_at);
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -294,6 +355,7 @@ int main(int argc, char** argv) {
   scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
                                          "medium, high, critical)")->capture_default_str();
   add_common(scan, scan_common);
+  add_vuln_options(scan, scan_common);
 
   std::string sbom_path;
   std::vector<std::string> sbom_formats, sbom_outputs;
@@ -306,11 +368,28 @@ int main(int argc, char** argv) {
   auto* sbom_output_opt = sbom->add_option("-o,--output", sbom_outputs,
                                            "Output file for the -f just before it ('-' for stdout; default stdout)");
   add_common(sbom, sbom_common);
+  add_vuln_options(sbom, sbom_common);
 
   auto* extract = app.add_subcommand("extract", "Unpack a firmware image into a directory, safely, with a listing");
   extract->add_option("PATH", extract_path, "Firmware image file")->required();
   extract->add_option("-o,--output", out_dir, "Output directory (created; must be empty)")->required();
   add_common(extract, extract_common);
+
+  auto* dbcmd = app.add_subcommand("db", "Manage the offline vulnerability database");
+  dbcmd->require_subcommand(1);
+  std::string db_path = match::default_db_path();
+  std::vector<std::string> db_sources;
+  unsigned db_jobs = 0;
+  bool db_force = false, db_quiet = false;
+  auto* db_import = dbcmd->add_subcommand("import", "Import vulnerability feeds (NVD JSON 1.1 / API 2.0, CISA KEV, "
+                                                    "EPSS, linux-kernel-cves) into the database");
+  db_import->add_option("SOURCE", db_sources, "Feed files (plain or .gz) or directories of them")->required();
+  db_import->add_option("--db", db_path, "Database file")->capture_default_str();
+  db_import->add_option("-j,--jobs", db_jobs, "Parser threads (0: one per core)");
+  db_import->add_flag("--force", db_force, "Re-import files that were imported before");
+  db_import->add_flag("-q,--quiet", db_quiet, "No per-file lines");
+  auto* db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
+  db_info->add_option("--db", db_path, "Database file")->capture_default_str();
 
   auto* version = app.add_subcommand("version", "Print the version");
   std::string list_what;
@@ -370,6 +449,8 @@ int main(int argc, char** argv) {
                    : run_scan(sbom_path, sbom_common, *targets, "never");
     }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
+    if (*db_import) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
+    if (*db_info) return run_db_info(db_path);
     if (*list) return run_list(list_what);
   } catch (const std::exception& e) {
     std::cerr << fmt::format("iotaudit: internal error: {}\n", e.what());

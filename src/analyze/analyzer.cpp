@@ -40,6 +40,7 @@ const CheckInfo* find_check(std::string_view id) {
 AnalysisResult analyze(Context& ctx) {
   AnalysisResult r;
   for (const auto& e : extractors()) e.run(ctx, r.facts);
+  if (ctx.after_extract) ctx.after_extract(r.facts);
   const auto& list = checks();
   std::vector<CheckOutput> outs(list.size());
   ctx.executor.parallel_for(list.size(), [&](std::size_t i) {

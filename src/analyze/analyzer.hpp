@@ -2,6 +2,7 @@
 // Facts in extractors, judgments in checks. Each is a function with a descriptor, listed once in
 // extractors.def / checks.def. Extractors run in list order (later ones may read earlier facts);
 // checks read facts and the tree only, and return findings; they never write shared state.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ struct Context {
   const Tree& tree;
   Executor& executor;
   const Limits& limits;
+  // Runs between extraction and the checks (the pipeline matches components against the
+  // vulnerability database here, so checks see facts.vulns).
+  std::function<void(Facts&)> after_extract = {};
 };
 
 struct ExtractorInfo {

@@ -6,6 +6,7 @@
 
 #include "model/component.hpp"
 #include "model/tree.hpp"
+#include "model/vuln.hpp"
 
 namespace iotaudit {
 
@@ -52,6 +53,10 @@ struct Facts {
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;
   std::vector<Component> components;  // sorted by id, then version
+  // Filled after extraction when a vulnerability database is available (pipeline).
+  std::vector<VulnMatch> vulns;
+  std::vector<LifecycleNote> lifecycle;
+  VulnScanInfo vuln_info;
 };
 
 }  // namespace iotaudit

@@ -5,9 +5,14 @@
 #include <chrono>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "analyze/analyzer.hpp"
 #include "comply/catalog.hpp"
 #include "core/hash.hpp"
+#include "match/lifecycle.hpp"
+#include "match/matcher.hpp"
+#include "match/vex.hpp"
 
 namespace iotaudit::pipeline {
 
@@ -27,6 +32,49 @@ Result<std::unique_ptr<Tree>> load_input(const std::string& path, unpack::Engine
   return tree;
 }
 
+Status attach_vulnerabilities(Facts& facts, const ScanOptions& opts) {
+  auto lifecycle = match::LifecycleData::builtin();
+  if (lifecycle) {
+    match::LifecycleOptions lo;
+    lo.max_age_years = opts.max_age_years;
+    facts.lifecycle = match::evaluate_lifecycle(facts.components, *lifecycle, lo);
+  }
+  VulnScanInfo& info = facts.vuln_info;
+  info.components_checked = facts.components.size();
+  for (const auto& c : facts.components) info.components_without_version += c.version.empty();
+  if (!opts.use_db) {
+    info.database_note = "vulnerability matching disabled (--no-db)";
+    return {};
+  }
+  info.database_path = opts.db_path.empty() ? match::default_db_path() : opts.db_path;
+  std::error_code ec;
+  if (!std::filesystem::exists(info.database_path, ec)) {
+    info.database_note = fmt::format("no vulnerability database at {}; create it with `iotaudit db import`",
+                                     info.database_path);
+    return {};
+  }
+  auto db = match::VulnDb::open(info.database_path, false);
+  if (!db) {
+    info.database_note = db.error().message;
+    return {};
+  }
+  auto data = match::MatchData::builtin();
+  if (!data) return tl::unexpected(data.error());
+  info.database_present = true;
+  info.database_note = fmt::format("{} CVE records, newest modification {}", (*db)->count("cve"), (*db)->latest_modified());
+  match::Matcher matcher(**db, *data);
+  facts.vulns = matcher.match(facts.components);
+  if (!opts.vex_files.empty()) {
+    std::vector<match::VexStatement> statements;
+    for (const auto& f : opts.vex_files) {
+      ASSIGN_OR_RETURN(auto st, match::load_vex_file(f));
+      statements.insert(statements.end(), st.begin(), st.end());
+    }
+    match::apply_vex(statements, facts.vulns);
+  }
+  return {};
+}
+
 Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Executor& executor,
                         unpack::Engine& engine) {
   using clock = std::chrono::steady_clock;
@@ -36,7 +84,10 @@ Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Execut
   ASSIGN_OR_RETURN(r.tree, load_input(path, engine, r.input));
   auto t1 = clock::now();
   analyze::Context ctx{*r.tree, executor, opts.limits};
+  Status vuln_status;
+  ctx.after_extract = [&](Facts& f) { vuln_status = attach_vulnerabilities(f, opts); };
   auto a = analyze::analyze(ctx);
+  if (!vuln_status) return tl::unexpected(vuln_status.error());
   r.facts = std::move(a.facts);
   r.findings = std::move(a.findings);
   r.check_runs = std::move(a.runs);

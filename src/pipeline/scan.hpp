@@ -2,6 +2,7 @@
 // unpack → identify/extract → check → comply, for one input.
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "core/executor.hpp"
 #include "core/limits.hpp"
@@ -13,7 +14,17 @@ namespace iotaudit::pipeline {
 struct ScanOptions {
   Limits limits;
   unsigned jobs = 0;  // 0: hardware concurrency
+  // Vulnerability database: empty path means the default location; without a file there the scan
+  // says so and the vulnerability check is inconclusive.
+  std::string db_path;
+  bool use_db = true;
+  std::vector<std::string> vex_files;  // CycloneDX VEX or OpenVEX documents
+  double max_age_years = 5;            // components released longer ago are "outdated"
 };
+
+// Matches components against the vulnerability database and the lifecycle data, filling
+// facts.vulns, facts.lifecycle and facts.vuln_info. Errors only for unreadable VEX files.
+Status attach_vulnerabilities(Facts& facts, const ScanOptions& opts);
 
 // Builds the tree for a path: a directory is taken as an extracted root filesystem, anything else
 // as an image file.

@@ -33,6 +33,11 @@ ordered_json evidence_json(const Evidence& e) {
 
 }  // namespace
 
+std::string vuln_status_name(const VulnMatch& m) {
+  if (m.suppressed_by_vex) return "suppressed";
+  return m.status == VulnStatus::affected ? "affected" : "not_affected";
+}
+
 void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
   const Tree& t = *r.tree;
   ordered_json j;
@@ -62,6 +67,17 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
   summary["accounts"] = r.facts.accounts.size();
   summary["components"] = r.facts.components.size();
   summary["elf_files"] = r.facts.elves.size();
+  {
+    std::size_t affected = 0, kev = 0, suppressed = 0;
+    for (const auto& v : r.facts.vulns) {
+      affected += v.status == VulnStatus::affected;
+      kev += v.status == VulnStatus::affected && v.kev;
+      suppressed += v.status != VulnStatus::affected;
+    }
+    summary["vulnerabilities"] = affected;
+    summary["known_exploited"] = kev;
+    summary["vulnerabilities_ruled_out"] = suppressed;
+  }
   j["summary"] = summary;
 
   // Layers: every container found, in logical-path order.
@@ -208,6 +224,46 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
     comps.push_back(jc);
   }
   j["components"] = comps;
+
+  const VulnScanInfo& vi = r.facts.vuln_info;
+  j["vulnerability_scan"] = {{"database_present", vi.database_present},
+                             {"database", vi.database_path},
+                             {"note", vi.database_note},
+                             {"components_checked", vi.components_checked},
+                             {"components_without_version", vi.components_without_version}};
+  ordered_json vulns = ordered_json::array();
+  for (const auto& v : r.facts.vulns) {
+    ordered_json jv;
+    jv["cve"] = v.cve;
+    jv["component"] = v.component_ref;
+    jv["component_id"] = v.component_id;
+    jv["component_version"] = v.component_version;
+    jv["status"] = vuln_status_name(v);
+    if (!v.justification.empty()) jv["justification"] = v.justification;
+    jv["matcher"] = v.matcher;
+    jv["confidence"] = v.confidence;
+    jv["searched"] = v.searched;
+    jv["found"] = v.found;
+    jv["reason"] = v.reason;
+    if (!v.severity.empty()) jv["severity"] = v.severity;
+    if (v.cvss3_score >= 0) jv["cvss3"] = {{"version", v.cvss3_version}, {"vector", v.cvss3_vector}, {"score", v.cvss3_score}};
+    if (v.cvss2_score >= 0) jv["cvss2"] = {{"vector", v.cvss2_vector}, {"score", v.cvss2_score}};
+    jv["cwes"] = v.cwes;
+    jv["kev"] = v.kev;
+    if (v.kev) jv["kev_detail"] = {{"date_added", v.kev_date_added}, {"due_date", v.kev_due_date},
+                                   {"ransomware", v.kev_ransomware}};
+    if (v.epss >= 0) jv["epss"] = {{"score", v.epss}, {"percentile", v.epss_percentile}};
+    if (!v.published.empty()) jv["published"] = v.published;
+    if (v.suppressed_by_vex) jv["vex"] = {{"source", v.vex_source}, {"detail", v.vex_detail}};
+    jv["description"] = v.description;
+    vulns.push_back(jv);
+  }
+  j["vulnerabilities"] = vulns;
+  ordered_json life = ordered_json::array();
+  for (const auto& n : r.facts.lifecycle)
+    life.push_back({{"component", n.component_ref}, {"kind", n.kind}, {"date", n.date}, {"detail", n.detail},
+                    {"source", n.source}});
+  j["lifecycle"] = life;
 
   std::map<std::string, int> arch;
   for (const auto& e : r.facts.elves)

@@ -20,6 +20,9 @@ struct Format {
 };
 
 const std::vector<Format>& formats();
+
+// Shared by the JSON report and `iotaudit match`.
+std::string vuln_status_name(const VulnMatch& m);
 const Format* find_format(std::string_view id);
 
 inline constexpr const char* kReportSchema = "iotaudit-report/1";

@@ -82,6 +82,43 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
     os << fmt::format("  {:<16} {:<14} {:<6} {}{}\n", cp.id, cp.version, cp.confidence, where,
                       more ? fmt::format(" (+{} more)", more) : "");
   }
+  {
+    const VulnScanInfo& vi = r.facts.vuln_info;
+    std::size_t affected = 0, ruled_out = 0, kev = 0;
+    for (const auto& v : r.facts.vulns) {
+      affected += v.status == VulnStatus::affected;
+      ruled_out += v.status != VulnStatus::affected;
+      kev += v.status == VulnStatus::affected && v.kev;
+    }
+    if (!vi.database_present) {
+      os << fmt::format("\nVulnerabilities: not checked — {}\n", vi.database_note);
+    } else {
+      os << fmt::format("\nVulnerabilities ({} affecting, {} in CISA KEV, {} ruled out; database: {})\n", affected, kev,
+                        ruled_out, vi.database_note);
+      // Per component: count, worst score, and the highest-scored CVEs.
+      std::map<std::string, std::vector<const VulnMatch*>> by;
+      std::vector<std::string> order;
+      for (const auto& v : r.facts.vulns) {
+        if (v.status != VulnStatus::affected) continue;
+        if (!by.count(v.component_ref)) order.push_back(v.component_ref);
+        by[v.component_ref].push_back(&v);
+      }
+      for (const auto& ref : order) {
+        const auto& list = by[ref];
+        std::string top;
+        for (std::size_t i = 0; i < list.size() && i < 4; ++i) {
+          const VulnMatch& m = *list[i];
+          double score = m.cvss3_score >= 0 ? m.cvss3_score : m.cvss2_score;
+          top += (i ? ", " : "") + m.cve + (score >= 0 ? fmt::format(" ({:.1f}{})", score, m.kev ? ", KEV" : "")
+                                                       : (m.kev ? std::string(" (KEV)") : std::string()));
+        }
+        if (list.size() > 4) top += fmt::format(", +{} more", list.size() - 4);
+        os << fmt::format("  {:<16} {:<14} {:>4}  {}\n", list.front()->component_id, list.front()->component_version,
+                          list.size(), top);
+      }
+    }
+    for (const auto& n : r.facts.lifecycle) os << fmt::format("  {:<10} {}\n", n.kind, n.detail);
+  }
   os << fmt::format("\nFindings ({})\n", r.findings.size());
   for (const auto& f : r.findings) {
     os << fmt::format("  {}{:<8}{} {}\n", c(sev_color(f.severity)), to_string(f.severity), reset, f.title);

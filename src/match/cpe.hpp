@@ -1,0 +1,26 @@
+#pragma once
+// CPE 2.3 formatted strings ("cpe:2.3:part:vendor:product:version:update:edition:language:
+// sw_edition:target_sw:target_hw:other"), split with their backslash escapes honoured.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace iotaudit::match {
+
+struct Cpe {
+  // The eleven attributes after "cpe:2.3:", escapes kept (vendor and product compare escaped, as
+  // NVD writes them); "*" is ANY and "-" is NA.
+  std::array<std::string, 11> f;
+  const std::string& part() const { return f[0]; }
+  const std::string& vendor() const { return f[1]; }
+  const std::string& product() const { return f[2]; }
+  const std::string& version() const { return f[3]; }
+  const std::string& update() const { return f[4]; }
+};
+
+std::optional<Cpe> parse_cpe(std::string_view s);
+// Removes CPE escapes: "1.0\\.2" -> "1.0.2".
+std::string cpe_unescape(std::string_view s);
+
+}  // namespace iotaudit::match

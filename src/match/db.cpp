@@ -1,0 +1,526 @@
+#include "match/db.hpp"
+
+#include <sqlite3.h>
+#include <zstd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace iotaudit::match {
+
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+const char* kSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS source(
+  id INTEGER PRIMARY KEY, name TEXT, kind TEXT, format TEXT, data_date TEXT, imported_at TEXT,
+  sha256 TEXT UNIQUE, records INTEGER);
+CREATE TABLE IF NOT EXISTS cve(
+  id INTEGER PRIMARY KEY, cve_id TEXT NOT NULL UNIQUE, published TEXT, modified TEXT, description TEXT,
+  cwes TEXT, severity TEXT, cvss2_vector TEXT, cvss2_score REAL, cvss3_vector TEXT, cvss3_score REAL,
+  cvss3_version TEXT, rejected INTEGER NOT NULL DEFAULT 0, config BLOB);
+CREATE TABLE IF NOT EXISTS affects(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS affects_cve ON affects(cve);
+CREATE TABLE IF NOT EXISTS kev(
+  cve_id TEXT PRIMARY KEY, date_added TEXT, due_date TEXT, vendor TEXT, product TEXT, name TEXT, ransomware TEXT);
+CREATE TABLE IF NOT EXISTS epss(cve_id TEXT PRIMARY KEY, score REAL, percentile REAL, date TEXT);
+CREATE TABLE IF NOT EXISTS kernel_fix(cve_id TEXT NOT NULL, branch TEXT NOT NULL, fixed TEXT,
+  PRIMARY KEY(cve_id, branch));
+CREATE TABLE IF NOT EXISTS kernel_range(cve_id TEXT PRIMARY KEY, introduced TEXT, fixed TEXT, note TEXT);
+)SQL";
+
+// The (vendor, product) lookup index is built once at the end of a first import.
+const char* kProductIndex = "CREATE INDEX IF NOT EXISTS affects_product ON affects(vendor, product)";
+
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(sqlite3* db, const char* sql) { prepare(db, sql); }
+  bool prepare(sqlite3* db, const char* sql) {
+    sqlite3_finalize(s_);
+    s_ = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s_, nullptr) != SQLITE_OK) s_ = nullptr;
+    return s_ != nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  sqlite3_stmt* get() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+  Stmt& reset() {
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+    return *this;
+  }
+  Stmt& text(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& opt_text(int i, std::string_view v) {
+    if (v.empty()) sqlite3_bind_null(s_, i);
+    else text(i, v);
+    return *this;
+  }
+  Stmt& blob(int i, std::string_view v) {
+    sqlite3_bind_blob(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& real(int i, double v) {
+    if (v < 0) sqlite3_bind_null(s_, i);
+    else sqlite3_bind_double(s_, i, v);
+    return *this;
+  }
+  Stmt& integer(int i, std::int64_t v) {
+    sqlite3_bind_int64(s_, i, v);
+    return *this;
+  }
+  int step() { return sqlite3_step(s_); }
+  std::string col_text(int i) const {
+    const unsigned char* p = sqlite3_column_text(s_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  std::string col_blob(int i) const {
+    const void* p = sqlite3_column_blob(s_, i);
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  double col_real(int i) const {
+    return sqlite3_column_type(s_, i) == SQLITE_NULL ? -1 : sqlite3_column_double(s_, i);
+  }
+  std::int64_t col_int(int i) const { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// "cpe:2.3:a:vendor:product:..." -> vendor, product (escapes kept as in the CPE name).
+bool vendor_product(std::string_view cpe, std::string& vendor, std::string& product) {
+  if (cpe.rfind("cpe:2.3:", 0) != 0) return false;
+  std::size_t pos = 8;
+  std::string fields[3];
+  for (int f = 0; f < 3; ++f) {
+    std::string& out = fields[f];
+    while (pos < cpe.size() && cpe[pos] != ':') {
+      if (cpe[pos] == '\\' && pos + 1 < cpe.size()) out += cpe[pos++];
+      out += cpe[pos++];
+    }
+    if (pos >= cpe.size() && f < 2) return false;
+    ++pos;
+  }
+  vendor = fields[1];
+  product = fields[2];
+  return !vendor.empty() && !product.empty() && vendor != "*" && product != "*";
+}
+
+void collect_vulnerable(const ConfigNode& n, std::vector<std::pair<std::string, std::string>>& out) {
+  for (const auto& m : n.matches) {
+    if (!m.vulnerable) continue;
+    std::string v, p;
+    if (!vendor_product(m.criteria, v, p)) continue;
+    bool dup = false;
+    for (const auto& e : out) dup = dup || (e.first == v && e.second == p);
+    if (!dup) out.emplace_back(std::move(v), std::move(p));
+  }
+  for (const auto& c : n.children) collect_vulnerable(c, out);
+}
+
+nlohmann::json node_json(const ConfigNode& n) {
+  nlohmann::json j = nlohmann::json::object();
+  if (n.and_op) j["a"] = 1;
+  if (n.negate) j["x"] = 1;
+  auto& ms = j["m"] = nlohmann::json::array();
+  for (const auto& m : n.matches) {
+    nlohmann::json e = nlohmann::json::array(
+        {m.criteria.rfind("cpe:2.3:", 0) == 0 ? m.criteria.substr(8) : m.criteria, m.vulnerable ? 1 : 0});
+    if (!m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+        !m.end_excluding.empty()) {
+      e.push_back(m.start_including);
+      e.push_back(m.start_excluding);
+      e.push_back(m.end_including);
+      e.push_back(m.end_excluding);
+    }
+    ms.push_back(std::move(e));
+  }
+  if (!n.children.empty()) {
+    auto& cs = j["c"] = nlohmann::json::array();
+    for (const auto& c : n.children) cs.push_back(node_json(c));
+  }
+  return j;
+}
+
+ConfigNode node_from(const nlohmann::json& j, int depth) {
+  if (depth > 16 || !j.is_object()) throw std::runtime_error("bad configuration node");
+  ConfigNode n;
+  n.and_op = j.value("a", 0) != 0;
+  n.negate = j.value("x", 0) != 0;
+  if (auto it = j.find("m"); it != j.end())
+    for (const auto& e : *it) {
+      CpeMatch m;
+      m.criteria = "cpe:2.3:" + e.at(0).get<std::string>();
+      m.vulnerable = e.at(1).get<int>() != 0;
+      if (e.size() >= 6) {
+        m.start_including = e[2].get<std::string>();
+        m.start_excluding = e[3].get<std::string>();
+        m.end_including = e[4].get<std::string>();
+        m.end_excluding = e[5].get<std::string>();
+      }
+      n.matches.push_back(std::move(m));
+    }
+  if (auto it = j.find("c"); it != j.end())
+    for (const auto& c : *it) n.children.push_back(node_from(c, depth + 1));
+  return n;
+}
+
+}  // namespace
+
+std::string pack_configurations(const std::vector<Configuration>& configs) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& c : configs) {
+    nlohmann::json j = nlohmann::json::object();
+    if (c.and_op) j["a"] = 1;
+    auto& ns = j["n"] = nlohmann::json::array();
+    for (const auto& n : c.nodes) ns.push_back(node_json(n));
+    arr.push_back(std::move(j));
+  }
+  std::string text = arr.dump();
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 1);
+  if (ZSTD_isError(n)) return text;  // stored plain; unpack tells them apart by the zstd magic
+  out.resize(n);
+  return out;
+}
+
+Result<std::vector<Configuration>> unpack_configurations(std::string_view packed) {
+  std::string text;
+  if (packed.size() >= 4 && static_cast<unsigned char>(packed[0]) == 0x28 &&
+      static_cast<unsigned char>(packed[1]) == 0xb5 && static_cast<unsigned char>(packed[2]) == 0x2f &&
+      static_cast<unsigned char>(packed[3]) == 0xfd) {
+    unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (64u << 20))
+      return fail(Errc::malformed, "stored configuration: bad zstd frame");
+    text.resize(size);
+    std::size_t n = ZSTD_decompress(text.data(), text.size(), packed.data(), packed.size());
+    if (ZSTD_isError(n)) return fail(Errc::malformed, "stored configuration: zstd error");
+    text.resize(n);
+  } else {
+    text.assign(packed);
+  }
+  std::vector<Configuration> out;
+  try {
+    auto arr = nlohmann::json::parse(text);
+    for (const auto& j : arr) {
+      Configuration c;
+      c.and_op = j.value("a", 0) != 0;
+      for (const auto& n : j.at("n")) c.nodes.push_back(node_from(n, 0));
+      out.push_back(std::move(c));
+    }
+  } catch (const std::exception& e) {
+    return fail(Errc::malformed, fmt::format("stored configuration: {}", e.what()));
+  }
+  return out;
+}
+
+std::string default_db_path() {
+  if (const char* p = std::getenv("IOTAUDIT_DB"); p != nullptr && *p) return p;
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x == '/')
+    return std::string(x) + "/iotaudit/vulndb.sqlite";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h == '/')
+    return std::string(h) + "/.local/share/iotaudit/vulndb.sqlite";
+  return "vulndb.sqlite";
+}
+
+struct VulnDb::Statements {
+  Stmt has_sha, add_source, upsert_cve, del_affects, add_affects, put_kev, put_epss, put_kfix, put_krange;
+  Stmt sources, by_product, by_rowid, by_id, kev, epss, kfix, krange, kids;
+};
+
+VulnDb::~VulnDb() {
+  st_.reset();
+  if (db_) sqlite3_close(db_);
+}
+
+Status VulnDb::exec(const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    return fail(Errc::io, fmt::format("{}: {}", path_, msg));
+  }
+  return {};
+}
+
+Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool create) {
+  std::unique_ptr<VulnDb> db(new VulnDb());
+  db->path_ = path;
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(path, ec))
+    return fail(Errc::not_found, fmt::format("no vulnerability database at {} (create one with `iotaudit db "
+                                             "import`)", path));
+  if (create) {
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  }
+  int flags = create ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
+  if (sqlite3_open_v2(path.c_str(), &db->db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+    return fail(Errc::io, fmt::format("cannot open {}: {}", path, db->db_ ? sqlite3_errmsg(db->db_) : "out of memory"));
+  sqlite3_busy_timeout(db->db_, 5000);
+  // Is this our database? A foreign SQLite file is refused rather than altered.
+  {
+    Stmt s(db->db_, "PRAGMA user_version");
+    if (!s || s.step() != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: not a database", path));
+    std::int64_t v = s.col_int(0);
+    Stmt t(db->db_, "SELECT count(*) FROM sqlite_master");
+    if (!t || t.step() != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: not a database", path));
+    if (v != kSchemaVersion && (v != 0 || t.col_int(0) != 0))
+      return fail(Errc::unsupported, fmt::format("{}: not an iotaudit vulnerability database of schema {} (user_version "
+                                                 "{})", path, kSchemaVersion, v));
+  }
+  if (create) {
+    TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+    TRY(db->exec(kSchema));
+    TRY(db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()));
+  }
+  db->exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
+  auto st = std::make_unique<Statements>();
+  sqlite3* d = db->db_;
+  st->sources.prepare(d, "SELECT name, kind, format, data_date, imported_at, sha256, records FROM source ORDER BY id");
+  st->by_product.prepare(d, "SELECT DISTINCT a.cve FROM affects a JOIN cve c ON c.id = a.cve "
+                                "WHERE a.vendor = ?1 AND a.product = ?2 AND c.rejected = 0");
+  const char* cols = "SELECT id, cve_id, published, modified, description, cwes, severity, cvss2_vector, cvss2_score, "
+                     "cvss3_vector, cvss3_score, cvss3_version, config FROM cve ";
+  st->by_rowid.prepare(d, fmt::format("{} WHERE id = ?1", cols).c_str());
+  st->by_id.prepare(d, fmt::format("{} WHERE cve_id = ?1", cols).c_str());
+  st->kev.prepare(d, "SELECT date_added, due_date, ransomware FROM kev WHERE cve_id = ?1");
+  st->epss.prepare(d, "SELECT score, percentile FROM epss WHERE cve_id = ?1");
+  st->kfix.prepare(d, "SELECT branch, fixed FROM kernel_fix WHERE cve_id = ?1");
+  st->krange.prepare(d, "SELECT introduced, fixed, note FROM kernel_range WHERE cve_id = ?1");
+  st->kids.prepare(d, "SELECT cve_id FROM kernel_range UNION SELECT cve_id FROM kernel_fix");
+  if (create) {
+    st->has_sha.prepare(d, "SELECT 1 FROM source WHERE sha256 = ?1");
+    st->add_source.prepare(d, "INSERT OR REPLACE INTO source(name, kind, format, data_date, imported_at, sha256, "
+                                  "records) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    st->upsert_cve.prepare(
+        d, "INSERT INTO cve(cve_id, published, modified, description, cwes, severity, cvss2_vector, cvss2_score, "
+           "cvss3_vector, cvss3_score, cvss3_version, rejected, config) "
+           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+           "ON CONFLICT(cve_id) DO UPDATE SET published = excluded.published, modified = excluded.modified, "
+           "description = excluded.description, cwes = excluded.cwes, severity = excluded.severity, "
+           "cvss2_vector = excluded.cvss2_vector, cvss2_score = excluded.cvss2_score, "
+           "cvss3_vector = excluded.cvss3_vector, cvss3_score = excluded.cvss3_score, "
+           "cvss3_version = excluded.cvss3_version, rejected = excluded.rejected, config = excluded.config "
+           "WHERE ifnull(excluded.modified, '') >= ifnull(cve.modified, '') RETURNING id");
+    st->del_affects.prepare(d, "DELETE FROM affects WHERE cve = ?1");
+    st->add_affects.prepare(d, "INSERT INTO affects(vendor, product, cve) VALUES(?1, ?2, ?3)");
+    st->put_kev.prepare(d, "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, vendor, product, name, "
+                               "ransomware) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    st->put_epss.prepare(d, "INSERT OR REPLACE INTO epss(cve_id, score, percentile, date) VALUES(?1, ?2, ?3, ?4)");
+    st->put_kfix.prepare(d, "INSERT OR REPLACE INTO kernel_fix(cve_id, branch, fixed) VALUES(?1, ?2, ?3)");
+    st->put_krange.prepare(d, "INSERT OR REPLACE INTO kernel_range(cve_id, introduced, fixed, note) "
+                                  "VALUES(?1, ?2, ?3, ?4)");
+    if (!st->upsert_cve || !st->add_affects)
+      return fail(Errc::internal, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
+  }
+  if (!st->by_product) return fail(Errc::io, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
+  db->st_ = std::move(st);
+  return db;
+}
+
+Status VulnDb::begin() {
+  // With no CVE yet, the product index is built after the bulk insert rather than maintained by it.
+  Stmt s(db_, "SELECT count(*) FROM cve");
+  deferred_index_ = s && s.step() == SQLITE_ROW && s.col_int(0) == 0;
+  TRY(exec("BEGIN IMMEDIATE"));
+  if (deferred_index_) TRY(exec("DROP INDEX IF EXISTS affects_product"));
+  return {};
+}
+
+Status VulnDb::commit() {
+  TRY(finish_import());
+  return exec("COMMIT");
+}
+
+void VulnDb::rollback() { (void)exec("ROLLBACK"); }
+
+Status VulnDb::finish_import() {
+  TRY(exec(kProductIndex));
+  deferred_index_ = false;
+  return {};
+}
+
+bool VulnDb::has_source_sha(const std::string& sha256) {
+  auto& s = st_->has_sha.reset().text(1, sha256);
+  return s.step() == SQLITE_ROW;
+}
+
+Status VulnDb::add_source(const SourceInfo& i) {
+  auto& s = st_->add_source.reset();
+  s.text(1, i.name).text(2, i.kind).text(3, i.format).opt_text(4, i.data_date).text(5, now_iso()).text(6, i.sha256);
+  s.integer(7, i.records);
+  if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  return {};
+}
+
+std::vector<std::pair<std::string, std::string>> vulnerable_products(const std::vector<Configuration>& configs) {
+  std::vector<std::pair<std::string, std::string>> products;
+  for (const auto& c : configs)
+    for (const auto& n : c.nodes) collect_vulnerable(n, products);
+  return products;
+}
+
+Status VulnDb::put_cve(const CveRecord& r, const std::string& packed,
+                       const std::vector<std::pair<std::string, std::string>>& products) {
+  std::string cwes;
+  for (const auto& c : r.cwes) cwes += (cwes.empty() ? "" : ",") + c;
+  auto& s = st_->upsert_cve.reset();
+  s.text(1, r.id).opt_text(2, r.published).opt_text(3, r.modified).text(4, r.description).opt_text(5, cwes);
+  s.opt_text(6, r.severity).opt_text(7, r.cvss2_vector).real(8, r.cvss2_score).opt_text(9, r.cvss3_vector);
+  s.real(10, r.cvss3_score).opt_text(11, r.cvss3_version).integer(12, r.rejected ? 1 : 0).blob(13, packed);
+  int rc = s.step();
+  if (rc == SQLITE_DONE) return {};  // the stored record is newer
+  if (rc != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: {}: {}", path_, r.id, sqlite3_errmsg(db_)));
+  std::int64_t rowid = s.col_int(0);
+  while (s.step() == SQLITE_ROW) {
+  }
+  auto& d = st_->del_affects.reset().integer(1, rowid);
+  if (d.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  for (const auto& [v, p] : products) {
+    auto& a = st_->add_affects.reset().text(1, v).text(2, p).integer(3, rowid);
+    if (a.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  }
+  return {};
+}
+
+Status VulnDb::put_kev(const KevEntry& e) {
+  auto& s = st_->put_kev.reset();
+  s.text(1, e.cve_id).opt_text(2, e.date_added).opt_text(3, e.due_date).opt_text(4, e.vendor).opt_text(5, e.product);
+  s.opt_text(6, e.name).opt_text(7, e.ransomware);
+  if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  return {};
+}
+
+Status VulnDb::put_epss(const EpssEntry& e, const std::string& date) {
+  auto& s = st_->put_epss.reset();
+  s.text(1, e.cve_id).real(2, e.score).real(3, e.percentile).opt_text(4, date);
+  if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  return {};
+}
+
+Status VulnDb::put_kernel_fix(const KernelFix& f) {
+  auto& s = st_->put_kfix.reset();
+  s.text(1, f.cve_id).text(2, f.branch).opt_text(3, f.fixed);
+  if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  return {};
+}
+
+Status VulnDb::put_kernel_range(const KernelRange& r) {
+  auto& s = st_->put_krange.reset();
+  s.text(1, r.cve_id).opt_text(2, r.introduced).opt_text(3, r.fixed).opt_text(4, r.note);
+  if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  return {};
+}
+
+std::vector<SourceInfo> VulnDb::sources() {
+  std::vector<SourceInfo> out;
+  auto& s = st_->sources.reset();
+  while (s.step() == SQLITE_ROW)
+    out.push_back({s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3), s.col_text(4), s.col_text(5),
+                   s.col_int(6)});
+  return out;
+}
+
+std::int64_t VulnDb::count(const char* table) {
+  Stmt s(db_, fmt::format("SELECT count(*) FROM {}", table).c_str());
+  return s && s.step() == SQLITE_ROW ? s.col_int(0) : 0;
+}
+
+std::string VulnDb::latest_modified() {
+  Stmt s(db_, "SELECT max(modified) FROM cve");
+  return s && s.step() == SQLITE_ROW ? s.col_text(0) : "";
+}
+
+std::vector<std::int64_t> VulnDb::cves_for_product(const std::string& vendor, const std::string& product) {
+  std::vector<std::int64_t> out;
+  auto& s = st_->by_product.reset().text(1, vendor).text(2, product);
+  while (s.step() == SQLITE_ROW) out.push_back(s.col_int(0));
+  return out;
+}
+
+namespace {
+std::optional<StoredCve> read_cve(Stmt& s) {
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  StoredCve c;
+  c.rowid = s.col_int(0);
+  c.id = s.col_text(1);
+  c.published = s.col_text(2);
+  c.modified = s.col_text(3);
+  c.description = s.col_text(4);
+  c.cwes = s.col_text(5);
+  c.severity = s.col_text(6);
+  c.cvss2_vector = s.col_text(7);
+  c.cvss2_score = s.col_real(8);
+  c.cvss3_vector = s.col_text(9);
+  c.cvss3_score = s.col_real(10);
+  c.cvss3_version = s.col_text(11);
+  auto cfg = unpack_configurations(s.col_blob(12));
+  if (cfg) c.configurations = std::move(*cfg);
+  return c;
+}
+}  // namespace
+
+std::optional<StoredCve> VulnDb::cve_by_rowid(std::int64_t rowid) {
+  return read_cve(st_->by_rowid.reset().integer(1, rowid));
+}
+
+std::optional<StoredCve> VulnDb::cve_by_id(const std::string& cve_id) {
+  return read_cve(st_->by_id.reset().text(1, cve_id));
+}
+
+std::optional<KevInfo> VulnDb::kev(const std::string& cve_id) {
+  auto& s = st_->kev.reset().text(1, cve_id);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return KevInfo{s.col_text(0), s.col_text(1), s.col_text(2)};
+}
+
+std::optional<EpssEntry> VulnDb::epss(const std::string& cve_id) {
+  auto& s = st_->epss.reset().text(1, cve_id);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return EpssEntry{cve_id, s.col_real(0), s.col_real(1)};
+}
+
+std::vector<KernelFix> VulnDb::kernel_fixes(const std::string& cve_id) {
+  std::vector<KernelFix> out;
+  auto& s = st_->kfix.reset().text(1, cve_id);
+  while (s.step() == SQLITE_ROW) out.push_back({cve_id, s.col_text(0), s.col_text(1)});
+  return out;
+}
+
+std::optional<KernelRange> VulnDb::kernel_range(const std::string& cve_id) {
+  auto& s = st_->krange.reset().text(1, cve_id);
+  if (s.step() != SQLITE_ROW) return std::nullopt;
+  return KernelRange{cve_id, s.col_text(0), s.col_text(1), s.col_text(2)};
+}
+
+std::vector<std::string> VulnDb::kernel_cve_ids() {
+  std::vector<std::string> out;
+  auto& s = st_->kids.reset();
+  while (s.step() == SQLITE_ROW) out.push_back(s.col_text(0));
+  return out;
+}
+
+}  // namespace iotaudit::match

@@ -1,0 +1,119 @@
+#pragma once
+// The offline vulnerability database: one SQLite file holding CVE records (with their CPE
+// configurations, compressed), an index of the products each CVE names as vulnerable, CISA KEV,
+// EPSS scores and the upstream Linux kernel fix ranges. Imports run in one transaction, so a
+// failed import leaves the previous contents intact.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "match/cve_record.hpp"
+
+struct sqlite3;
+
+namespace iotaudit::match {
+
+// $IOTAUDIT_DB, else $XDG_DATA_HOME/iotaudit/vulndb.sqlite, else ~/.local/share/iotaudit/vulndb.sqlite.
+std::string default_db_path();
+
+struct SourceInfo {
+  std::string name;       // file name as imported
+  std::string kind;       // "nvd", "kev", "epss", "kernel-fixes", "kernel-ranges"
+  std::string format;     // "nvd-json-1.1", ...
+  std::string data_date;  // what the source says about its own date
+  std::string imported_at;
+  std::string sha256;
+  std::int64_t records = 0;
+};
+
+struct KevEntry {
+  std::string cve_id, date_added, due_date, vendor, product, name, ransomware;
+};
+struct EpssEntry {
+  std::string cve_id;
+  double score = 0, percentile = 0;
+};
+struct KernelFix {
+  std::string cve_id, branch, fixed;  // "CVE-2019-19813", "4.14", "4.14.200"
+};
+struct KernelRange {
+  std::string cve_id, introduced, fixed, note;  // mainline tags "v2.6.12-rc2", "v3.6-rc1"; "" when unknown
+};
+
+// A CVE as the matcher needs it.
+struct StoredCve {
+  std::int64_t rowid = 0;
+  std::string id, published, modified, description, cwes, severity;
+  std::string cvss2_vector, cvss3_vector, cvss3_version;
+  double cvss2_score = -1, cvss3_score = -1;
+  std::vector<Configuration> configurations;
+};
+
+struct KevInfo {
+  std::string date_added, due_date, ransomware;
+};
+
+class VulnDb {
+ public:
+  ~VulnDb();
+  VulnDb(const VulnDb&) = delete;
+  VulnDb& operator=(const VulnDb&) = delete;
+
+  // Opens (and with create, creates) the database; an existing file of another schema is an error.
+  static Result<std::unique_ptr<VulnDb>> open(const std::string& path, bool create);
+
+  const std::string& path() const { return path_; }
+
+  // ---- import (one transaction at a time) ----
+  Status begin();
+  Status commit();
+  void rollback();
+  bool has_source_sha(const std::string& sha256);
+  Status add_source(const SourceInfo& s);
+  // Inserts or, when the stored record is not newer, replaces a CVE and its product index.
+  // `products` are the (vendor, product) pairs its configurations name as vulnerable.
+  Status put_cve(const CveRecord& r, const std::string& packed_config,
+                 const std::vector<std::pair<std::string, std::string>>& products);
+  Status put_kev(const KevEntry& e);
+  Status put_epss(const EpssEntry& e, const std::string& date);
+  Status put_kernel_fix(const KernelFix& f);
+  Status put_kernel_range(const KernelRange& r);
+  // Builds the indexes deferred during a first import.
+  Status finish_import();
+
+  // ---- queries ----
+  std::vector<SourceInfo> sources();
+  std::int64_t count(const char* table);
+  std::string latest_modified();
+  // CVE row ids naming vendor:product as vulnerable (rejected records excluded).
+  std::vector<std::int64_t> cves_for_product(const std::string& vendor, const std::string& product);
+  std::optional<StoredCve> cve_by_rowid(std::int64_t rowid);
+  std::optional<StoredCve> cve_by_id(const std::string& cve_id);
+  std::optional<KevInfo> kev(const std::string& cve_id);
+  std::optional<EpssEntry> epss(const std::string& cve_id);
+  std::vector<KernelFix> kernel_fixes(const std::string& cve_id);
+  std::optional<KernelRange> kernel_range(const std::string& cve_id);
+  // Every CVE id with kernel data.
+  std::vector<std::string> kernel_cve_ids();
+
+ private:
+  VulnDb() = default;
+  Status exec(const char* sql);
+  struct Statements;
+  sqlite3* db_ = nullptr;
+  std::string path_;
+  std::unique_ptr<Statements> st_;
+  bool deferred_index_ = false;
+};
+
+// The distinct (vendor, product) pairs the configurations name as vulnerable (not platforms).
+std::vector<std::pair<std::string, std::string>> vulnerable_products(const std::vector<Configuration>& configs);
+
+// Configurations <-> the compact form stored in the database (zstd-compressed JSON).
+std::string pack_configurations(const std::vector<Configuration>& configs);
+Result<std::vector<Configuration>> unpack_configurations(std::string_view packed);
+
+}  // namespace iotaudit::match

@@ -1,0 +1,524 @@
+#include "match/matcher.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/embedded_data.hpp"
+#include "match/cpe.hpp"
+
+namespace iotaudit::match {
+
+namespace {
+
+// Kleene logic for configurations: a platform nobody can see from the firmware is unknown.
+enum class Tri { no, unknown, yes };
+
+Tri tri_and(Tri a, Tri b) { return a == Tri::no || b == Tri::no ? Tri::no : a == Tri::unknown || b == Tri::unknown ? Tri::unknown : Tri::yes; }
+Tri tri_or(Tri a, Tri b) { return a == Tri::yes || b == Tri::yes ? Tri::yes : a == Tri::unknown || b == Tri::unknown ? Tri::unknown : Tri::no; }
+Tri tri_not(Tri a) { return a == Tri::yes ? Tri::no : a == Tri::no ? Tri::yes : Tri::unknown; }
+
+struct Subject {
+  const Component* c = nullptr;
+  std::string version;  // comparable
+  Scheme scheme = Scheme::generic;
+  std::vector<std::pair<std::string, std::string>> cpes;
+};
+
+// How a single cpeMatch entry relates to a subject.
+struct EntryHit {
+  bool hit = false;
+  bool all_versions = false;  // the entry names every version ("*" without a range)
+  std::string range;          // "versions >= 2.0, < 2.83" or "version 2.80"
+};
+
+std::string range_text(const CpeMatch& m) {
+  std::string r;
+  auto add = [&](const char* op, const std::string& v) {
+    if (v.empty()) return;
+    r += (r.empty() ? "" : ", ") + fmt::format("{} {}", op, v);
+  };
+  add(">=", m.start_including);
+  add(">", m.start_excluding);
+  add("<=", m.end_including);
+  add("<", m.end_excluding);
+  return r;
+}
+
+EntryHit entry_matches(const CpeMatch& m, const Cpe& cpe, const Subject& s) {
+  EntryHit h;
+  bool named = false;
+  for (const auto& [v, p] : s.cpes) named = named || (v == cpe.vendor() && p == cpe.product());
+  if (!named || s.version.empty()) return h;
+  bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+                !m.end_excluding.empty();
+  const std::string& v = s.version;
+  if (ranged) {
+    auto cmp = [&](const std::string& bound) { return compare_versions(s.scheme, v, cpe_unescape(bound)); };
+    if (!m.start_including.empty() && cmp(m.start_including) < 0) return h;
+    if (!m.start_excluding.empty() && cmp(m.start_excluding) <= 0) return h;
+    if (!m.end_including.empty() && cmp(m.end_including) > 0) return h;
+    if (!m.end_excluding.empty() && cmp(m.end_excluding) >= 0) return h;
+    // A range on a specific version field ("1.0.2" with an update range) is rare; the range rules.
+    h.hit = true;
+    h.range = "versions " + range_text(m);
+    return h;
+  }
+  const std::string& ver = cpe.version();
+  if (ver == "-") return h;
+  if (ver == "*") {
+    h.hit = true;
+    h.all_versions = true;
+    h.range = "every version";
+    return h;
+  }
+  std::string want = cpe_unescape(ver);
+  const std::string& upd = cpe.update();
+  if (upd != "*" && upd != "-") want += "-" + cpe_unescape(upd);
+  if (compare_versions(s.scheme, v, want) != 0) return h;
+  h.hit = true;
+  h.range = "version " + want;
+  return h;
+}
+
+struct Eval {
+  Tri state = Tri::no;
+  bool self_hit = false;        // the subject itself satisfied a vulnerable entry
+  bool all_versions = false;    // ... only through an every-version entry
+  std::string criteria, range;  // the entry the subject satisfied
+  std::vector<std::string> unverified;  // platform entries nobody could check
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Subject& self, const std::vector<Subject>& all,
+            const std::map<std::pair<std::string, std::string>, std::vector<std::size_t>>& by_cpe)
+      : self_(self), all_(all), by_cpe_(by_cpe) {}
+
+  Eval node(const ConfigNode& n, int depth) {
+    Eval e;
+    if (depth > 16) return e;
+    bool first = true;
+    auto combine = [&](Eval&& x) {
+      if (first) {
+        e.state = x.state;
+        first = false;
+      } else {
+        e.state = n.and_op ? tri_and(e.state, x.state) : tri_or(e.state, x.state);
+      }
+      if (x.self_hit && x.state != Tri::no && (!e.self_hit || (e.all_versions && !x.all_versions))) {
+        e.self_hit = true;
+        e.all_versions = x.all_versions;
+        e.criteria = std::move(x.criteria);
+        e.range = std::move(x.range);
+      }
+      for (auto& u : x.unverified) e.unverified.push_back(std::move(u));
+    };
+    for (const auto& m : n.matches) combine(entry(m));
+    for (const auto& c : n.children) combine(node(c, depth + 1));
+    if (first) e.state = Tri::no;
+    if (n.negate) {
+      e.state = tri_not(e.state);
+      e.self_hit = false;  // a negated entry never makes the subject vulnerable
+    }
+    if (e.state == Tri::no) e.self_hit = false;
+    return e;
+  }
+
+  Eval configuration(const Configuration& c) {
+    ConfigNode root;
+    root.and_op = c.and_op;
+    // Evaluate the configuration's nodes as children of one node with its operator.
+    Eval e;
+    bool first = true;
+    for (const auto& n : c.nodes) {
+      Eval x = node(n, 0);
+      if (first) {
+        e = std::move(x);
+        first = false;
+        continue;
+      }
+      Tri st = c.and_op ? tri_and(e.state, x.state) : tri_or(e.state, x.state);
+      if (x.self_hit && x.state != Tri::no && (!e.self_hit || (e.all_versions && !x.all_versions))) {
+        e.self_hit = true;
+        e.all_versions = x.all_versions;
+        e.criteria = x.criteria;
+        e.range = x.range;
+      }
+      for (auto& u : x.unverified) e.unverified.push_back(std::move(u));
+      e.state = st;
+    }
+    if (e.state == Tri::no) e.self_hit = false;
+    return e;
+  }
+
+ private:
+  Eval entry(const CpeMatch& m) {
+    Eval e;
+    auto cpe = parse_cpe(m.criteria);
+    if (!cpe) return e;
+    // The subject itself.
+    EntryHit self = entry_matches(m, *cpe, self_);
+    if (self.hit) {
+      e.state = Tri::yes;
+      if (m.vulnerable) {
+        e.self_hit = true;
+        e.all_versions = self.all_versions;
+        e.criteria = m.criteria;
+        e.range = self.range;
+      }
+      return e;
+    }
+    // Other components of the image.
+    auto it = by_cpe_.find({cpe->vendor(), cpe->product()});
+    bool present = false;
+    if (it != by_cpe_.end())
+      for (std::size_t i : it->second) {
+        if (all_[i].c == self_.c) {
+          present = true;
+          continue;
+        }
+        present = true;
+        if (entry_matches(m, *cpe, all_[i]).hit) {
+          e.state = Tri::yes;
+          return e;
+        }
+      }
+    bool self_named = false;
+    for (const auto& [v, p] : self_.cpes) self_named = self_named || (v == cpe->vendor() && p == cpe->product());
+    if (m.vulnerable || present || self_named) {
+      e.state = Tri::no;  // a product we identified, at another version; or a vulnerable product not present
+      return e;
+    }
+    // A platform (hardware, operating system, distribution) the firmware does not show.
+    e.state = Tri::unknown;
+    e.unverified.push_back(m.criteria);
+    return e;
+  }
+
+  const Subject& self_;
+  const std::vector<Subject>& all_;
+  const std::map<std::pair<std::string, std::string>, std::vector<std::size_t>>& by_cpe_;
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool has_word(const std::string& text, const std::string& w) {
+  for (std::size_t at = text.find(w); at != std::string::npos; at = text.find(w, at + 1)) {
+    bool l = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
+    std::size_t e = at + w.size();
+    bool r = e >= text.size() || !std::isalnum(static_cast<unsigned char>(text[e]));
+    if (l && r) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> split_csv(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t c = s.find(',', pos);
+    std::string item = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+    if (!item.empty()) out.push_back(item);
+    if (c == std::string::npos) break;
+    pos = c + 1;
+  }
+  return out;
+}
+
+// "2.6.36.4" -> "2.6.36"; "4.14.180" -> "4.14".
+std::string kernel_branch(const std::string& v) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : v) {
+    if (c == '.') {
+      parts.push_back(cur);
+      cur.clear();
+    } else if (std::isdigit(static_cast<unsigned char>(c))) {
+      cur += c;
+    } else {
+      break;
+    }
+  }
+  parts.push_back(cur);
+  std::size_t n = !parts.empty() && parts[0] == "2" ? 3 : 2;
+  if (parts.size() < n) return "";
+  std::string b;
+  for (std::size_t i = 0; i < n; ++i) b += (i ? "." : "") + parts[i];
+  return b;
+}
+
+std::string strip_v(const std::string& s) { return !s.empty() && s[0] == 'v' ? s.substr(1) : s; }
+
+// The kernel data's verdict on one CVE for one kernel version; nullopt: no usable data.
+struct KernelVerdict {
+  bool affected = false;
+  std::string reason;
+  std::string confidence;
+};
+
+std::optional<KernelVerdict> kernel_verdict(VulnDb& db, const std::string& cve, const std::string& version) {
+  auto range = db.kernel_range(cve);
+  auto fixes = db.kernel_fixes(cve);
+  if (!range && fixes.empty()) return std::nullopt;
+  if (range && range->note == "CVE Caused by Backporting") return std::nullopt;
+  if (range && !range->note.empty() && range->introduced.empty() && range->fixed.empty() && fixes.empty())
+    return KernelVerdict{false, fmt::format("the kernel CVE list marks it '{}': not in the upstream kernel", range->note),
+                         "high"};
+  if (range && !range->introduced.empty() &&
+      compare_versions(Scheme::kernel, version, strip_v(range->introduced)) < 0)
+    return KernelVerdict{false, fmt::format("introduced in {}, after {}", range->introduced, version), "high"};
+  std::string branch = kernel_branch(version);
+  for (const auto& f : fixes)
+    if (f.branch == branch && !f.fixed.empty()) {
+      bool vuln = compare_versions(Scheme::kernel, version, f.fixed) < 0;
+      return KernelVerdict{vuln,
+                           fmt::format("{} in {} on the {} branch{}", vuln ? "fixed only" : "fixed", f.fixed, branch,
+                                       range && !range->introduced.empty() ? fmt::format(" (introduced in {})", range->introduced) : ""),
+                           "high"};
+    }
+  if (range && !range->fixed.empty()) {
+    bool vuln = compare_versions(Scheme::kernel, version, strip_v(range->fixed)) < 0;
+    return KernelVerdict{vuln,
+                         vuln ? fmt::format("fixed in mainline {}, no fix recorded for the {} branch", range->fixed, branch)
+                              : fmt::format("fixed in mainline {}, before {}", range->fixed, version),
+                         vuln ? "medium" : "high"};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string component_ref(const Component& c) { return fmt::format("component:{}@{}", c.id, c.version); }
+
+std::string comparable_version(const Component& c) {
+  bool dpkg = false;
+  for (const auto& o : c.occurrences) dpkg = dpkg || o.method == "package-db:dpkg";
+  std::string v = c.version;
+  if (dpkg || v.find(':') != std::string::npos) {
+    if (auto colon = v.find(':'); colon != std::string::npos && colon < 4) v = v.substr(colon + 1);
+    if (dpkg)
+      if (auto dash = v.rfind('-'); dash != std::string::npos && dash > 0) v = v.substr(0, dash);
+  }
+  return v;
+}
+
+Result<MatchData> MatchData::parse(std::string_view text) {
+  MatchData d;
+  try {
+    auto j = nlohmann::json::parse(text);
+    for (const auto& p : j.at("products")) {
+      ProductRule r;
+      r.component = p.at("component").get<std::string>();
+      std::string scheme = p.value("scheme", "generic");
+      auto s = scheme_from_name(scheme);
+      if (!s) return fail(Errc::malformed, fmt::format("products.json: {}: unknown scheme '{}'", r.component, scheme));
+      r.scheme = *s;
+      for (const auto& c : p.at("cpe")) {
+        std::string vp = c.get<std::string>();
+        auto colon = vp.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == vp.size())
+          return fail(Errc::malformed, fmt::format("products.json: {}: '{}' is not vendor:product", r.component, vp));
+        r.cpes.emplace_back(vp.substr(0, colon), vp.substr(colon + 1));
+      }
+      if (d.products.count(r.component))
+        return fail(Errc::malformed, fmt::format("products.json: {} listed twice", r.component));
+      d.products[r.component] = std::move(r);
+    }
+    if (j.contains("busybox_applets"))
+      for (const auto& [w, applets] : j["busybox_applets"].at("words").items())
+        d.busybox_words[w] = applets.get<std::vector<std::string>>();
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Errc::malformed, fmt::format("products.json: {}", e.what()));
+  }
+  return d;
+}
+
+Result<MatchData> MatchData::builtin() {
+  auto text = embedded::file("vulndb/products.json");
+  if (!text) return fail(Errc::internal, "data/vulndb/products.json is not compiled in");
+  return parse(*text);
+}
+
+std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, MatchStats* stats) {
+  MatchStats st;
+  std::vector<Subject> subjects;
+  subjects.reserve(components.size());
+  for (const auto& c : components) {
+    Subject s;
+    s.c = &c;
+    s.version = comparable_version(c);
+    auto rule = data_.products.find(c.id);
+    if (rule != data_.products.end()) {
+      s.scheme = rule->second.scheme;
+      s.cpes = rule->second.cpes;
+    }
+    if (auto cpe = parse_cpe(c.cpe)) {
+      std::pair<std::string, std::string> own{cpe->vendor(), cpe->product()};
+      if (std::find(s.cpes.begin(), s.cpes.end(), own) == s.cpes.end()) s.cpes.insert(s.cpes.begin(), own);
+    }
+    subjects.push_back(std::move(s));
+  }
+  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> by_cpe;
+  for (std::size_t i = 0; i < subjects.size(); ++i)
+    for (const auto& vp : subjects[i].cpes) by_cpe[vp].push_back(i);
+
+  std::vector<VulnMatch> out;
+  std::vector<std::string> kernel_ids;
+  bool kernel_ids_loaded = false;
+  for (const auto& s : subjects) {
+    ++st.components;
+    if (s.version.empty() || !plausible_version(s.scheme, s.version) || s.cpes.empty()) {
+      st.without_version += s.version.empty() || !plausible_version(s.scheme, s.version);
+      continue;
+    }
+    const Component& c = *s.c;
+    bool kernel = s.scheme == Scheme::kernel;
+    std::set<std::int64_t> rowids;
+    for (const auto& [v, p] : s.cpes)
+      for (auto id : db_.cves_for_product(v, p)) rowids.insert(id);
+    std::vector<std::optional<StoredCve>> cands;
+    std::set<std::string> seen_ids;
+    for (auto id : rowids) {
+      auto cve = db_.cve_by_rowid(id);
+      if (cve && seen_ids.insert(cve->id).second) cands.push_back(std::move(cve));
+    }
+    if (kernel) {
+      if (!kernel_ids_loaded) {
+        kernel_ids = db_.kernel_cve_ids();
+        kernel_ids_loaded = true;
+      }
+      for (const auto& id : kernel_ids) {
+        if (seen_ids.count(id)) continue;
+        seen_ids.insert(id);
+        auto cve = db_.cve_by_id(id);
+        if (!cve) {
+          StoredCve bare;
+          bare.id = id;
+          cve = std::move(bare);
+        }
+        cands.push_back(std::move(cve));
+      }
+    }
+    std::vector<std::string> applets;
+    for (const auto& [k, v] : c.properties)
+      if (k == "busybox:applets") applets = split_csv(v);
+    std::string searched;
+    for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
+    searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
+
+    for (auto& cand : cands) {
+      const StoredCve& cve = *cand;
+      ++st.candidates;
+      VulnMatch m;
+      bool decided = false;
+      if (kernel) {
+        if (auto kv = kernel_verdict(db_, cve.id, s.version)) {
+          if (!kv->affected) continue;  // upstream data says this version is not affected
+          m.matcher = "linux-kernel-cves";
+          m.confidence = kv->confidence;
+          m.found = "linux-kernel-cves fix data";
+          m.reason = kv->reason;
+          decided = true;
+        }
+      }
+      if (!decided) {
+        Evaluator ev(s, subjects, by_cpe);
+        Eval best;
+        for (const auto& conf : cve.configurations) {
+          Eval e = ev.configuration(conf);
+          if (!e.self_hit || e.state == Tri::no) continue;
+          auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
+          if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+        }
+        if (!best.self_hit) continue;
+        m.matcher = "nvd-cpe";
+        m.found = best.criteria + " " + best.range;
+        if (best.all_versions) {
+          m.confidence = "low";
+          m.reason = "NVD names every version of the product as vulnerable";
+        } else if (best.state == Tri::unknown) {
+          m.confidence = "medium";
+          std::string plat;
+          for (std::size_t i = 0; i < best.unverified.size() && i < 3; ++i)
+            plat += (i ? ", " : "") + best.unverified[i];
+          if (best.unverified.size() > 3) plat += fmt::format(" and {} more", best.unverified.size() - 3);
+          m.reason = fmt::format("{} is in the vulnerable range ({}); the configuration also requires a platform that "
+                                 "cannot be verified from the firmware: {}",
+                                 s.version, best.range, plat);
+        } else {
+          m.confidence = "high";
+          m.reason = fmt::format("{} is in the vulnerable range ({})", s.version, best.range);
+        }
+      }
+      m.component_id = c.id;
+      m.component_name = c.name;
+      m.component_version = c.version;
+      m.component_ref = component_ref(c);
+      m.component_purl = c.purl;
+      m.component_cpe = c.cpe;
+      m.cve = cve.id;
+      m.searched = searched;
+      m.description = cve.description;
+      m.published = cve.published;
+      m.modified = cve.modified;
+      m.severity = cve.severity;
+      m.cvss3_vector = cve.cvss3_vector;
+      m.cvss3_version = cve.cvss3_version;
+      m.cvss3_score = cve.cvss3_score;
+      m.cvss2_vector = cve.cvss2_vector;
+      m.cvss2_score = cve.cvss2_score;
+      m.cwes = split_csv(cve.cwes);
+      if (auto k = db_.kev(cve.id)) {
+        m.kev = true;
+        m.kev_date_added = k->date_added;
+        m.kev_due_date = k->due_date;
+        m.kev_ransomware = k->ransomware;
+      }
+      if (auto e = db_.epss(cve.id)) {
+        m.epss = e->score;
+        m.epss_percentile = e->percentile;
+      }
+      // BusyBox: a CVE about an applet that is not compiled in does not apply.
+      if (c.id == "busybox" && !applets.empty() && !cve.description.empty()) {
+        std::string text = lower(cve.description);
+        std::set<std::string> named;
+        for (const auto& [w, list] : data_.busybox_words)
+          if (has_word(text, w)) named.insert(list.begin(), list.end());
+        if (!named.empty()) {
+          bool present = false;
+          for (const auto& a : named) present = present || std::find(applets.begin(), applets.end(), a) != applets.end();
+          if (!present) {
+            std::string names;
+            for (const auto& a : named) names += (names.empty() ? "" : ", ") + a;
+            m.status = VulnStatus::not_affected;
+            m.justification = "code_not_present";
+            m.reason = fmt::format("the CVE concerns the {} applet(s), which this BusyBox does not include ({} applets "
+                                   "compiled in)", names, applets.size());
+          }
+        }
+      }
+      if (m.status == VulnStatus::affected) ++st.matched;
+      else ++st.ruled_out;
+      out.push_back(std::move(m));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const VulnMatch& a, const VulnMatch& b) {
+    if (a.status != b.status) return a.status < b.status;
+    double sa = std::max(a.cvss3_score, a.cvss2_score), sb = std::max(b.cvss3_score, b.cvss2_score);
+    if (a.kev != b.kev) return a.kev;
+    if (sa != sb) return sa > sb;
+    if (a.component_ref != b.component_ref) return a.component_ref < b.component_ref;
+    return a.cve < b.cve;
+  });
+  if (stats) *stats = st;
+  return out;
+}
+
+}  // namespace iotaudit::match

@@ -1,0 +1,21 @@
+#pragma once
+// Version comparison schemes, one file each. Every comparison is total and consistent for any
+// byte string (fuzzed), so hostile version strings from firmware cannot break sorting or ranges.
+#include <optional>
+#include <string_view>
+
+namespace iotaudit::match {
+
+enum class Scheme { generic, openssl, kernel, debian, semver };
+
+// "generic", "openssl", "kernel", "debian", "semver"; nullopt for an unknown name.
+std::optional<Scheme> scheme_from_name(std::string_view name);
+std::string_view to_string(Scheme s);
+
+// Three-way comparison under a scheme: <0, 0, >0.
+int compare_versions(Scheme s, std::string_view a, std::string_view b);
+
+// True when the string looks like a version under the scheme (rejects "*", "-", "").
+bool plausible_version(Scheme s, std::string_view v);
+
+}  // namespace iotaudit::match
