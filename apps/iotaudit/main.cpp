@@ -4,7 +4,9 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 #include <mutex>
 #include <thread>
@@ -17,6 +19,10 @@
 #include "comply/catalog.hpp"
 #include "match/db.hpp"
 #include "match/import.hpp"
+#include "match/matcher.hpp"
+#include "match/sbom_input.hpp"
+#include "match/vex.hpp"
+#include "report/vulns.hpp"
 #include "pipeline/scan.hpp"
 #include "report/report.hpp"
 #include "unpack/materialize.hpp"
@@ -312,6 +318,94 @@ int run_db_import(const std::string& db_path, const std::vector<std::string>& so
   return kExitOk;
 }
 
+// `iotaudit match SBOM`: re-evaluates a stored CycloneDX SBOM against the current database.
+int run_match(const std::string& sbom_path, const std::string& db_path_opt, const std::vector<std::string>& vex,
+              const std::vector<ReportTarget>& targets, const std::string& fail_on, bool quiet) {
+  std::ifstream in(sbom_path, std::ios::binary);
+  if (!in) {
+    std::cerr << fmt::format("iotaudit: cannot read {}\n", sbom_path);
+    return kExitInput;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto comps = match::read_cyclonedx_components(text);
+  if (!comps) {
+    std::cerr << fmt::format("iotaudit: {}: {}\n", sbom_path, comps.error().message);
+    return kExitInput;
+  }
+  std::string db_path = db_path_opt.empty() ? match::default_db_path() : db_path_opt;
+  auto db = match::VulnDb::open(db_path, false);
+  if (!db) {
+    std::cerr << fmt::format("iotaudit: {}\n", db.error().message);
+    return kExitInput;
+  }
+  auto data = match::MatchData::builtin();
+  if (!data) {
+    std::cerr << fmt::format("iotaudit: {}\n", data.error().message);
+    return kExitInternal;
+  }
+  match::Matcher matcher(**db, *data);
+  auto matches = matcher.match(comps->components);
+  for (const auto& f : vex) {
+    auto st = match::load_vex_file(f);
+    if (!st) {
+      std::cerr << fmt::format("iotaudit: {}\n", st.error().message);
+      return kExitInput;
+    }
+    match::apply_vex(*st, matches);
+  }
+  std::size_t affected = 0, kev = 0;
+  for (const auto& m : matches) {
+    affected += m.status == VulnStatus::affected;
+    kev += m.status == VulnStatus::affected && m.kev;
+  }
+  if (!quiet)
+    std::cerr << fmt::format("{}: {} components ({} without name or version), {} affecting matches ({} in CISA KEV), "
+                             "{} ruled out\n",
+                             sbom_path, comps->components.size(), comps->skipped, affected, kev,
+                             matches.size() - affected);
+  for (const auto& t : targets) {
+    std::ostringstream os;
+    if (t.format == "cyclonedx") {
+      auto doc = nlohmann::ordered_json::parse(text);
+      doc["vulnerabilities"] = report::cyclonedx_vulnerabilities(matches);
+      os << doc.dump(2) << "\n";
+    } else {
+      report::SarifInput si;
+      si.tool_version = IOTAUDIT_VERSION;
+      si.fallback_uri = std::filesystem::path(sbom_path).filename().string();
+      si.component_location = comps->locations;
+      for (const auto& m : matches)
+        if (m.confidence != "low" || m.status != VulnStatus::affected) si.vulns.push_back(&m);
+      os << report::sarif_log(si).dump(2) << "\n";
+    }
+    if (!t.output.empty() && t.output != "-") {
+      std::ofstream out(t.output, std::ios::binary | std::ios::trunc);
+      if (!(out << os.str())) {
+        std::cerr << fmt::format("iotaudit: cannot write {}\n", t.output);
+        return kExitOutput;
+      }
+      if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, t.output);
+    } else {
+      std::cout << os.str();
+    }
+  }
+  if (fail_on != "never" && !fail_on.empty()) {
+    auto threshold = parse_severity(fail_on);
+    if (!threshold) {
+      std::cerr << "iotaudit: --fail-on must be one of never, low, medium, high, critical\n";
+      return kExitUsage;
+    }
+    for (const auto& m : matches) {
+      if (m.status != VulnStatus::affected || m.confidence == "low") continue;
+      double s = m.cvss3_score >= 0 ? m.cvss3_score : m.cvss2_score;
+      Severity sev = m.kev || s >= 9 ? Severity::critical : s >= 7 ? Severity::high : s >= 4 || s < 0 ? Severity::medium
+                                                                                                    : Severity::low;
+      if (sev >= *threshold) return kExitFindings;
+    }
+  }
+  return kExitOk;
+}
+
 int run_db_info(const std::string& db_path) {
   auto db = match::VulnDb::open(db_path, false);
   if (!db) {
@@ -391,6 +485,21 @@ int main(int argc, char** argv) {
   auto* db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
   db_info->add_option("--db", db_path, "Database file")->capture_default_str();
 
+  std::string match_sbom, match_db, match_fail_on = "never";
+  std::vector<std::string> match_vex, match_formats, match_outputs;
+  bool match_quiet = false;
+  auto* matchcmd = app.add_subcommand("match", "Check a stored CycloneDX SBOM against the current vulnerability database");
+  matchcmd->add_option("SBOM", match_sbom, "CycloneDX JSON SBOM (from `iotaudit sbom` or another tool)")->required();
+  matchcmd->add_option("--db", match_db, "Vulnerability database (default: " + match::default_db_path() + ")");
+  matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)");
+  auto* match_format_opt = matchcmd->add_option("-f,--format", match_formats,
+                                                "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
+                                                "(repeatable; each may be followed by -o FILE)");
+  auto* match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it");
+  matchcmd->add_option("--fail-on", match_fail_on, "Exit 1 if an affecting CVE has this severity or higher")
+      ->capture_default_str();
+  matchcmd->add_flag("-q,--quiet", match_quiet, "No summary on stderr");
+
   auto* version = app.add_subcommand("version", "Print the version");
   std::string list_what;
   auto* list = app.add_subcommand("list", "Print the supported formats, checks or components as Markdown");
@@ -449,6 +558,19 @@ int main(int argc, char** argv) {
                    : run_scan(sbom_path, sbom_common, *targets, "never");
     }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
+    if (*matchcmd) {
+      auto targets = pair_targets(matchcmd, match_format_opt, match_output_opt, match_formats, match_outputs, "cyclonedx");
+      if (!targets) {
+        std::cerr << "iotaudit: each -o must follow its own -f\n";
+        return kExitUsage;
+      }
+      for (const auto& t : *targets)
+        if (t.format != "cyclonedx" && t.format != "sarif") {
+          std::cerr << fmt::format("iotaudit: match writes cyclonedx or sarif, not '{}'\n", t.format);
+          return kExitUsage;
+        }
+      return run_match(match_sbom, match_db, match_vex, *targets, match_fail_on, match_quiet);
+    }
     if (*db_import) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
     if (*db_info) return run_db_info(db_path);
     if (*list) return run_list(list_what);

@@ -8,7 +8,6 @@
 #include <filesystem>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 namespace iotaudit::match {
 
@@ -140,99 +139,155 @@ void collect_vulnerable(const ConfigNode& n, std::vector<std::pair<std::string, 
   for (const auto& c : n.children) collect_vulnerable(c, out);
 }
 
-nlohmann::json node_json(const ConfigNode& n) {
-  nlohmann::json j = nlohmann::json::object();
-  if (n.and_op) j["a"] = 1;
-  if (n.negate) j["x"] = 1;
-  auto& ms = j["m"] = nlohmann::json::array();
-  for (const auto& m : n.matches) {
-    nlohmann::json e = nlohmann::json::array(
-        {m.criteria.rfind("cpe:2.3:", 0) == 0 ? m.criteria.substr(8) : m.criteria, m.vulnerable ? 1 : 0});
-    if (!m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
-        !m.end_excluding.empty()) {
-      e.push_back(m.start_including);
-      e.push_back(m.start_excluding);
-      e.push_back(m.end_including);
-      e.push_back(m.end_excluding);
-    }
-    ms.push_back(std::move(e));
+// The stored form of configurations: a compact binary encoding (decoding it is the matcher's
+// inner loop), zstd-compressed. Layout, all integers LEB128:
+//   "C1" count { flags(bit0 AND) nodes { node } }
+//   node: flags(bit0 AND, bit1 negate) nmatches { match } nchildren { node }
+//   match: flags(bit0 vulnerable, bits1-4 which of the four range bounds follow) str(criteria) str(bound)...
+// where str is a length and the bytes; criteria lose their "cpe:2.3:" prefix.
+void put_uint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
   }
-  if (!n.children.empty()) {
-    auto& cs = j["c"] = nlohmann::json::array();
-    for (const auto& c : n.children) cs.push_back(node_json(c));
-  }
-  return j;
+  out += static_cast<char>(v);
 }
 
-ConfigNode node_from(const nlohmann::json& j, int depth) {
-  if (depth > 16 || !j.is_object()) throw std::runtime_error("bad configuration node");
-  ConfigNode n;
-  n.and_op = j.value("a", 0) != 0;
-  n.negate = j.value("x", 0) != 0;
-  if (auto it = j.find("m"); it != j.end())
-    for (const auto& e : *it) {
-      CpeMatch m;
-      m.criteria = "cpe:2.3:" + e.at(0).get<std::string>();
-      m.vulnerable = e.at(1).get<int>() != 0;
-      if (e.size() >= 6) {
-        m.start_including = e[2].get<std::string>();
-        m.start_excluding = e[3].get<std::string>();
-        m.end_including = e[4].get<std::string>();
-        m.end_excluding = e[5].get<std::string>();
+void put_str(std::string& out, std::string_view s) {
+  put_uint(out, s.size());
+  out.append(s);
+}
+
+void put_node(std::string& out, const ConfigNode& n) {
+  put_uint(out, (n.and_op ? 1u : 0u) | (n.negate ? 2u : 0u));
+  put_uint(out, n.matches.size());
+  for (const auto& m : n.matches) {
+    unsigned flags = m.vulnerable ? 1u : 0u;
+    const std::string* bounds[4] = {&m.start_including, &m.start_excluding, &m.end_including, &m.end_excluding};
+    for (int i = 0; i < 4; ++i)
+      if (!bounds[i]->empty()) flags |= 2u << i;
+    put_uint(out, flags);
+    std::string_view crit = m.criteria;
+    if (crit.rfind("cpe:2.3:", 0) == 0) crit.remove_prefix(8);
+    put_str(out, crit);
+    for (int i = 0; i < 4; ++i)
+      if (!bounds[i]->empty()) put_str(out, *bounds[i]);
+  }
+  put_uint(out, n.children.size());
+  for (const auto& c : n.children) put_node(out, c);
+}
+
+struct Decoder {
+  std::string_view in;
+  std::size_t pos = 0;
+  bool ok = true;
+  std::uint64_t uint() {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      if (pos >= in.size()) {
+        ok = false;
+        return 0;
       }
+      auto b = static_cast<unsigned char>(in[pos++]);
+      v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+      if (!(b & 0x80)) return v;
+    }
+    ok = false;
+    return 0;
+  }
+  std::string_view str() {
+    std::uint64_t n = uint();
+    if (!ok || n > in.size() - pos) {
+      ok = false;
+      return {};
+    }
+    std::string_view s = in.substr(pos, n);
+    pos += n;
+    return s;
+  }
+  // A count may not exceed the bytes left: every element takes at least one byte.
+  std::uint64_t count() {
+    std::uint64_t n = uint();
+    if (n > in.size() - pos) ok = false;
+    return ok ? n : 0;
+  }
+  bool node(ConfigNode& n, int depth) {
+    if (depth > 16) return ok = false;
+    std::uint64_t f = uint();
+    n.and_op = f & 1;
+    n.negate = f & 2;
+    std::uint64_t nm = count();
+    n.matches.reserve(nm);
+    for (std::uint64_t i = 0; ok && i < nm; ++i) {
+      CpeMatch m;
+      std::uint64_t mf = uint();
+      m.vulnerable = mf & 1;
+      std::string_view crit = str();
+      m.criteria.reserve(crit.size() + 8);
+      m.criteria = "cpe:2.3:";
+      m.criteria.append(crit);
+      std::string* bounds[4] = {&m.start_including, &m.start_excluding, &m.end_including, &m.end_excluding};
+      for (int b = 0; b < 4; ++b)
+        if (mf & (2u << b)) *bounds[b] = std::string(str());
       n.matches.push_back(std::move(m));
     }
-  if (auto it = j.find("c"); it != j.end())
-    for (const auto& c : *it) n.children.push_back(node_from(c, depth + 1));
-  return n;
-}
+    std::uint64_t nc = count();
+    for (std::uint64_t i = 0; ok && i < nc; ++i) {
+      n.children.emplace_back();
+      node(n.children.back(), depth + 1);
+    }
+    return ok;
+  }
+};
 
 }  // namespace
 
 std::string pack_configurations(const std::vector<Configuration>& configs) {
-  nlohmann::json arr = nlohmann::json::array();
+  std::string raw = "C1";
+  put_uint(raw, configs.size());
   for (const auto& c : configs) {
-    nlohmann::json j = nlohmann::json::object();
-    if (c.and_op) j["a"] = 1;
-    auto& ns = j["n"] = nlohmann::json::array();
-    for (const auto& n : c.nodes) ns.push_back(node_json(n));
-    arr.push_back(std::move(j));
+    put_uint(raw, c.and_op ? 1u : 0u);
+    put_uint(raw, c.nodes.size());
+    for (const auto& n : c.nodes) put_node(raw, n);
   }
-  std::string text = arr.dump();
-  std::string out(ZSTD_compressBound(text.size()), '\0');
-  std::size_t n = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 1);
-  if (ZSTD_isError(n)) return text;  // stored plain; unpack tells them apart by the zstd magic
+  std::string out(ZSTD_compressBound(raw.size()), '\0');
+  std::size_t n = ZSTD_compress(out.data(), out.size(), raw.data(), raw.size(), 1);
+  if (ZSTD_isError(n)) return raw;  // stored plain; unpack tells them apart by the zstd magic
   out.resize(n);
   return out;
 }
 
 Result<std::vector<Configuration>> unpack_configurations(std::string_view packed) {
-  std::string text;
+  std::string raw;
+  std::string_view view = packed;
   if (packed.size() >= 4 && static_cast<unsigned char>(packed[0]) == 0x28 &&
       static_cast<unsigned char>(packed[1]) == 0xb5 && static_cast<unsigned char>(packed[2]) == 0x2f &&
       static_cast<unsigned char>(packed[3]) == 0xfd) {
     unsigned long long size = ZSTD_getFrameContentSize(packed.data(), packed.size());
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (64u << 20))
       return fail(Errc::malformed, "stored configuration: bad zstd frame");
-    text.resize(size);
-    std::size_t n = ZSTD_decompress(text.data(), text.size(), packed.data(), packed.size());
+    raw.resize(size);
+    std::size_t n = ZSTD_decompress(raw.data(), raw.size(), packed.data(), packed.size());
     if (ZSTD_isError(n)) return fail(Errc::malformed, "stored configuration: zstd error");
-    text.resize(n);
-  } else {
-    text.assign(packed);
+    raw.resize(n);
+    view = raw;
   }
+  if (view.substr(0, 2) != "C1") return fail(Errc::malformed, "stored configuration: unknown encoding");
+  Decoder d{view, 2};
   std::vector<Configuration> out;
-  try {
-    auto arr = nlohmann::json::parse(text);
-    for (const auto& j : arr) {
-      Configuration c;
-      c.and_op = j.value("a", 0) != 0;
-      for (const auto& n : j.at("n")) c.nodes.push_back(node_from(n, 0));
-      out.push_back(std::move(c));
+  std::uint64_t nc = d.count();
+  out.reserve(nc);
+  for (std::uint64_t i = 0; d.ok && i < nc; ++i) {
+    Configuration c;
+    c.and_op = d.uint() & 1;
+    std::uint64_t nn = d.count();
+    for (std::uint64_t k = 0; d.ok && k < nn; ++k) {
+      c.nodes.emplace_back();
+      d.node(c.nodes.back(), 0);
     }
-  } catch (const std::exception& e) {
-    return fail(Errc::malformed, fmt::format("stored configuration: {}", e.what()));
+    out.push_back(std::move(c));
   }
+  if (!d.ok) return fail(Errc::malformed, "stored configuration: truncated or corrupt");
   return out;
 }
 
@@ -355,7 +410,13 @@ Status VulnDb::commit() {
   return exec("COMMIT");
 }
 
-void VulnDb::rollback() { (void)exec("ROLLBACK"); }
+void VulnDb::rollback() {
+  // Statements still holding results would make ROLLBACK fail.
+  for (Stmt* s : {&st_->has_sha, &st_->add_source, &st_->upsert_cve, &st_->del_affects, &st_->add_affects,
+                  &st_->put_kev, &st_->put_epss, &st_->put_kfix, &st_->put_krange})
+    if (*s) s->reset();
+  (void)exec("ROLLBACK");
+}
 
 Status VulnDb::finish_import() {
   TRY(exec(kProductIndex));
@@ -365,7 +426,9 @@ Status VulnDb::finish_import() {
 
 bool VulnDb::has_source_sha(const std::string& sha256) {
   auto& s = st_->has_sha.reset().text(1, sha256);
-  return s.step() == SQLITE_ROW;
+  bool found = s.step() == SQLITE_ROW;
+  s.reset();  // a statement left mid-result would keep the transaction from rolling back
+  return found;
 }
 
 Status VulnDb::add_source(const SourceInfo& i) {
@@ -477,8 +540,8 @@ std::optional<StoredCve> read_cve(Stmt& s) {
   c.cvss3_vector = s.col_text(9);
   c.cvss3_score = s.col_real(10);
   c.cvss3_version = s.col_text(11);
-  auto cfg = unpack_configurations(s.col_blob(12));
-  if (cfg) c.configurations = std::move(*cfg);
+  c.packed_config = s.col_blob(12);
+  s.reset();
   return c;
 }
 }  // namespace
@@ -494,13 +557,17 @@ std::optional<StoredCve> VulnDb::cve_by_id(const std::string& cve_id) {
 std::optional<KevInfo> VulnDb::kev(const std::string& cve_id) {
   auto& s = st_->kev.reset().text(1, cve_id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
-  return KevInfo{s.col_text(0), s.col_text(1), s.col_text(2)};
+  KevInfo k{s.col_text(0), s.col_text(1), s.col_text(2)};
+  s.reset();
+  return k;
 }
 
 std::optional<EpssEntry> VulnDb::epss(const std::string& cve_id) {
   auto& s = st_->epss.reset().text(1, cve_id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
-  return EpssEntry{cve_id, s.col_real(0), s.col_real(1)};
+  EpssEntry e{cve_id, s.col_real(0), s.col_real(1)};
+  s.reset();
+  return e;
 }
 
 std::vector<KernelFix> VulnDb::kernel_fixes(const std::string& cve_id) {
@@ -513,7 +580,30 @@ std::vector<KernelFix> VulnDb::kernel_fixes(const std::string& cve_id) {
 std::optional<KernelRange> VulnDb::kernel_range(const std::string& cve_id) {
   auto& s = st_->krange.reset().text(1, cve_id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
-  return KernelRange{cve_id, s.col_text(0), s.col_text(1), s.col_text(2)};
+  KernelRange r{cve_id, s.col_text(0), s.col_text(1), s.col_text(2)};
+  s.reset();
+  return r;
+}
+
+std::vector<KernelFix> VulnDb::all_kernel_fixes() {
+  std::vector<KernelFix> out;
+  Stmt s(db_, "SELECT cve_id, branch, fixed FROM kernel_fix");
+  while (s && s.step() == SQLITE_ROW) out.push_back({s.col_text(0), s.col_text(1), s.col_text(2)});
+  return out;
+}
+
+std::vector<KernelRange> VulnDb::all_kernel_ranges() {
+  std::vector<KernelRange> out;
+  Stmt s(db_, "SELECT cve_id, introduced, fixed, note FROM kernel_range");
+  while (s && s.step() == SQLITE_ROW) out.push_back({s.col_text(0), s.col_text(1), s.col_text(2), s.col_text(3)});
+  return out;
+}
+
+std::vector<std::pair<std::string, KevInfo>> VulnDb::all_kev() {
+  std::vector<std::pair<std::string, KevInfo>> out;
+  Stmt s(db_, "SELECT cve_id, date_added, due_date, ransomware FROM kev");
+  while (s && s.step() == SQLITE_ROW) out.push_back({s.col_text(0), KevInfo{s.col_text(1), s.col_text(2), s.col_text(3)}});
+  return out;
 }
 
 std::vector<std::string> VulnDb::kernel_cve_ids() {

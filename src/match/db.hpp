@@ -49,7 +49,7 @@ struct StoredCve {
   std::string id, published, modified, description, cwes, severity;
   std::string cvss2_vector, cvss3_vector, cvss3_version;
   double cvss2_score = -1, cvss3_score = -1;
-  std::vector<Configuration> configurations;
+  std::string packed_config;  // unpack_configurations() when needed: kernel CVEs decided by fix ranges never are
 };
 
 struct KevInfo {
@@ -98,6 +98,10 @@ class VulnDb {
   std::optional<KernelRange> kernel_range(const std::string& cve_id);
   // Every CVE id with kernel data.
   std::vector<std::string> kernel_cve_ids();
+  // Bulk reads for the matcher (a few thousand rows each).
+  std::vector<KernelFix> all_kernel_fixes();
+  std::vector<KernelRange> all_kernel_ranges();
+  std::vector<std::pair<std::string, KevInfo>> all_kev();
 
  private:
   VulnDb() = default;

@@ -33,7 +33,9 @@ Result<std::string> gunzip(ByteView view, std::uint64_t max_out, const std::stri
     std::uint32_t isize = static_cast<std::uint32_t>(in[in.size() - 4]) | static_cast<std::uint32_t>(in[in.size() - 3]) << 8 |
                           static_cast<std::uint32_t>(in[in.size() - 2]) << 16 |
                           static_cast<std::uint32_t>(in[in.size() - 1]) << 24;
-    if (isize > guess && isize <= max_out) guess = isize;
+    // ISIZE is the claim of the input: deflate cannot expand more than 1032:1, so a larger claim
+    // is a lie and must not size the buffer.
+    if (isize > guess && isize <= max_out && isize / 1032 <= in.size()) guess = isize;
   }
   out.resize(std::min<std::uint64_t>(guess + 64, max_out + 64));
   z_stream zs{};

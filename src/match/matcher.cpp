@@ -1,6 +1,7 @@
 #include "match/matcher.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <cctype>
 #include <set>
 
@@ -26,7 +27,24 @@ struct Subject {
   std::string version;  // comparable
   Scheme scheme = Scheme::generic;
   std::vector<std::pair<std::string, std::string>> cpes;
+  std::vector<std::string> keys;  // "vendor:product" of each entry of cpes
 };
+
+using ProductIndex = std::map<std::string, std::vector<std::size_t>, std::less<>>;
+
+// "cpe:2.3:a:thekelleys:dnsmasq:..." -> "thekelleys:dnsmasq" (a view into the name, escapes kept).
+std::string_view vendor_product_key(std::string_view cpe) {
+  if (cpe.rfind("cpe:2.3:", 0) != 0 || cpe.size() < 10 || cpe[9] != ':') return {};
+  std::size_t start = 10, colons = 0;
+  for (std::size_t i = start; i < cpe.size(); ++i) {
+    if (cpe[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (cpe[i] == ':' && ++colons == 2) return cpe.substr(start, i - start);
+  }
+  return colons == 1 ? cpe.substr(start) : std::string_view{};
+}
 
 // How a single cpeMatch entry relates to a subject.
 struct EntryHit {
@@ -48,16 +66,39 @@ std::string range_text(const CpeMatch& m) {
   return r;
 }
 
-EntryHit entry_matches(const CpeMatch& m, const Cpe& cpe, const Subject& s) {
+// The version and update attributes of a CPE name, as views (escapes kept); empty when absent.
+void version_update(std::string_view cpe, std::string_view& version, std::string_view& update) {
+  version = update = {};
+  std::size_t field = 0, start = 8;  // after "cpe:2.3:"
+  for (std::size_t i = start; i <= cpe.size(); ++i) {
+    if (i < cpe.size() && cpe[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (i == cpe.size() || cpe[i] == ':') {
+      if (field == 3) version = cpe.substr(start, i - start);
+      if (field == 4) {
+        update = cpe.substr(start, i - start);
+        return;
+      }
+      ++field;
+      start = i + 1;
+    }
+  }
+}
+
+std::string unescaped(std::string_view v) {
+  return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
+}
+
+EntryHit entry_matches(const CpeMatch& m, const Subject& s) {
   EntryHit h;
-  bool named = false;
-  for (const auto& [v, p] : s.cpes) named = named || (v == cpe.vendor() && p == cpe.product());
-  if (!named || s.version.empty()) return h;
+  if (s.version.empty()) return h;
   bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
                 !m.end_excluding.empty();
   const std::string& v = s.version;
   if (ranged) {
-    auto cmp = [&](const std::string& bound) { return compare_versions(s.scheme, v, cpe_unescape(bound)); };
+    auto cmp = [&](const std::string& bound) { return compare_versions(s.scheme, v, bound); };
     if (!m.start_including.empty() && cmp(m.start_including) < 0) return h;
     if (!m.start_excluding.empty() && cmp(m.start_excluding) <= 0) return h;
     if (!m.end_including.empty() && cmp(m.end_including) > 0) return h;
@@ -67,17 +108,31 @@ EntryHit entry_matches(const CpeMatch& m, const Cpe& cpe, const Subject& s) {
     h.range = "versions " + range_text(m);
     return h;
   }
-  const std::string& ver = cpe.version();
-  if (ver == "-") return h;
+  std::string_view ver, upd;
+  version_update(m.criteria, ver, upd);
+  if (ver.empty()) return h;
+  if (ver == "-") {
+    // "Not applicable": for a platform ("running on Linux") it means any version of it.
+    if (m.vulnerable) return h;
+    h.hit = true;
+    h.range = "any version";
+    return h;
+  }
   if (ver == "*") {
     h.hit = true;
     h.all_versions = true;
     h.range = "every version";
     return h;
   }
-  std::string want = cpe_unescape(ver);
-  const std::string& upd = cpe.update();
-  if (upd != "*" && upd != "-") want += "-" + cpe_unescape(upd);
+  bool plain = ver.find('\\') == std::string_view::npos && (upd.empty() || upd == "*" || upd == "-");
+  if (plain) {
+    if (compare_versions(s.scheme, v, ver) != 0) return h;
+    h.hit = true;
+    h.range = "version " + std::string(ver);
+    return h;
+  }
+  std::string want = unescaped(ver);
+  if (!upd.empty() && upd != "*" && upd != "-") want += "-" + unescaped(upd);
   if (compare_versions(s.scheme, v, want) != 0) return h;
   h.hit = true;
   h.range = "version " + want;
@@ -95,7 +150,7 @@ struct Eval {
 class Evaluator {
  public:
   Evaluator(const Subject& self, const std::vector<Subject>& all,
-            const std::map<std::pair<std::string, std::string>, std::vector<std::size_t>>& by_cpe)
+            const ProductIndex& by_cpe)
       : self_(self), all_(all), by_cpe_(by_cpe) {}
 
   Eval node(const ConfigNode& n, int depth) {
@@ -117,8 +172,19 @@ class Evaluator {
       }
       for (auto& u : x.unverified) e.unverified.push_back(std::move(u));
     };
-    for (const auto& m : n.matches) combine(entry(m));
-    for (const auto& c : n.children) combine(node(c, depth + 1));
+    // Short cuts: an OR that holds with the subject's own hit, or an AND that fails, is decided.
+    auto decided = [&] {
+      return n.and_op ? (!first && e.state == Tri::no) : (e.state == Tri::yes && e.self_hit && !e.all_versions);
+    };
+    for (const auto& m : n.matches) {
+      combine(entry(m));
+      if (decided()) break;
+    }
+    if (!decided())
+      for (const auto& c : n.children) {
+        combine(node(c, depth + 1));
+        if (decided()) break;
+      }
     if (first) e.state = Tri::no;
     if (n.negate) {
       e.state = tri_not(e.state);
@@ -158,11 +224,28 @@ class Evaluator {
  private:
   Eval entry(const CpeMatch& m) {
     Eval e;
-    auto cpe = parse_cpe(m.criteria);
-    if (!cpe) return e;
-    // The subject itself.
-    EntryHit self = entry_matches(m, *cpe, self_);
-    if (self.hit) {
+    std::string_view key = vendor_product_key(m.criteria);
+    if (key.empty()) return e;
+    // Configurations list hundreds of entries of one product in a row; look the name up once.
+    if (key != last_key_) {
+      last_key_ = key;
+      last_it_ = by_cpe_.find(key);
+    }
+    auto it = last_it_;
+    if (it == by_cpe_.end()) {
+      // A vulnerable product the image does not contain; or a platform (hardware, operating
+      // system, distribution) the firmware does not show, which nobody can verify.
+      if (m.vulnerable) return e;
+      e.state = Tri::unknown;
+      e.unverified.push_back(m.criteria);
+      return e;
+    }
+    bool own_product = false;
+    for (std::size_t i : it->second) {
+      if (all_[i].c != self_.c) continue;
+      own_product = true;
+      EntryHit self = entry_matches(m, self_);
+      if (!self.hit) break;
       e.state = Tri::yes;
       if (m.vulnerable) {
         e.self_hit = true;
@@ -172,36 +255,22 @@ class Evaluator {
       }
       return e;
     }
-    // Other components of the image.
-    auto it = by_cpe_.find({cpe->vendor(), cpe->product()});
-    bool present = false;
-    if (it != by_cpe_.end())
-      for (std::size_t i : it->second) {
-        if (all_[i].c == self_.c) {
-          present = true;
-          continue;
-        }
-        present = true;
-        if (entry_matches(m, *cpe, all_[i]).hit) {
-          e.state = Tri::yes;
-          return e;
-        }
+    // Another version of the subject's own product elsewhere in the image does not make this
+    // subject vulnerable; other products (platforms, co-required products) are looked up.
+    if (own_product && m.vulnerable) return e;
+    for (std::size_t i : it->second)
+      if (all_[i].c != self_.c && entry_matches(m, all_[i]).hit) {
+        e.state = Tri::yes;
+        return e;
       }
-    bool self_named = false;
-    for (const auto& [v, p] : self_.cpes) self_named = self_named || (v == cpe->vendor() && p == cpe->product());
-    if (m.vulnerable || present || self_named) {
-      e.state = Tri::no;  // a product we identified, at another version; or a vulnerable product not present
-      return e;
-    }
-    // A platform (hardware, operating system, distribution) the firmware does not show.
-    e.state = Tri::unknown;
-    e.unverified.push_back(m.criteria);
-    return e;
+    return e;  // identified, but at another version
   }
 
   const Subject& self_;
   const std::vector<Subject>& all_;
-  const std::map<std::pair<std::string, std::string>, std::vector<std::size_t>>& by_cpe_;
+  const ProductIndex& by_cpe_;
+  std::string_view last_key_;
+  ProductIndex::const_iterator last_it_ = by_cpe_.end();
 };
 
 std::string lower(std::string s) {
@@ -263,9 +332,24 @@ struct KernelVerdict {
   std::string confidence;
 };
 
-std::optional<KernelVerdict> kernel_verdict(VulnDb& db, const std::string& cve, const std::string& version) {
-  auto range = db.kernel_range(cve);
-  auto fixes = db.kernel_fixes(cve);
+struct Candidate {
+  StoredCve cve;
+  bool decoded = false;
+  std::vector<Configuration> configs;
+};
+
+struct KernelData {
+  std::map<std::string, KernelRange> ranges;
+  std::map<std::string, std::vector<KernelFix>> fixes;
+  std::vector<std::string> ids;
+};
+
+std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::string& cve, const std::string& version) {
+  std::optional<KernelRange> range;
+  if (auto it = kd.ranges.find(cve); it != kd.ranges.end()) range = it->second;
+  static const std::vector<KernelFix> none;
+  auto fit = kd.fixes.find(cve);
+  const std::vector<KernelFix>& fixes = fit == kd.fixes.end() ? none : fit->second;
   if (!range && fixes.empty()) return std::nullopt;
   if (range && range->note == "CVE Caused by Backporting") return std::nullopt;
   if (range && !range->note.empty() && range->introduced.empty() && range->fixed.empty() && fixes.empty())
@@ -365,13 +449,19 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     subjects.push_back(std::move(s));
   }
-  std::map<std::pair<std::string, std::string>, std::vector<std::size_t>> by_cpe;
-  for (std::size_t i = 0; i < subjects.size(); ++i)
-    for (const auto& vp : subjects[i].cpes) by_cpe[vp].push_back(i);
+  ProductIndex by_cpe;
+  for (std::size_t i = 0; i < subjects.size(); ++i) {
+    for (const auto& [v, p] : subjects[i].cpes) subjects[i].keys.push_back(v + ":" + p);
+    for (const auto& k : subjects[i].keys) by_cpe[k].push_back(i);
+  }
 
   std::vector<VulnMatch> out;
-  std::vector<std::string> kernel_ids;
-  bool kernel_ids_loaded = false;
+  // Loaded once per run: the kernel fix data and KEV are small, and per-CVE queries dominate otherwise.
+  KernelData kd;
+  bool kernel_loaded = false;
+  std::map<std::string, std::vector<std::shared_ptr<Candidate>>> candidate_cache;
+  std::map<std::string, KevInfo> kev;
+  for (auto& [id, info] : db_.all_kev()) kev.emplace(std::move(id), std::move(info));
   for (const auto& s : subjects) {
     ++st.components;
     if (s.version.empty() || !plausible_version(s.scheme, s.version) || s.cpes.empty()) {
@@ -380,31 +470,44 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     const Component& c = *s.c;
     bool kernel = s.scheme == Scheme::kernel;
-    std::set<std::int64_t> rowids;
-    for (const auto& [v, p] : s.cpes)
-      for (auto id : db_.cves_for_product(v, p)) rowids.insert(id);
-    std::vector<std::optional<StoredCve>> cands;
-    std::set<std::string> seen_ids;
-    for (auto id : rowids) {
-      auto cve = db_.cve_by_rowid(id);
-      if (cve && seen_ids.insert(cve->id).second) cands.push_back(std::move(cve));
-    }
-    if (kernel) {
-      if (!kernel_ids_loaded) {
-        kernel_ids = db_.kernel_cve_ids();
-        kernel_ids_loaded = true;
+    // The candidates depend only on the product names; images and fleets repeat products, so
+    // each list (with its decoded configurations) is built once.
+    std::string cache_key;
+    for (const auto& k : s.keys) cache_key += k + "|";
+    if (kernel) cache_key += "#kernel";
+    auto cached = candidate_cache.find(cache_key);
+    if (cached == candidate_cache.end()) {
+      std::vector<std::shared_ptr<Candidate>> list;
+      std::set<std::int64_t> rowids;
+      for (const auto& [v, p] : s.cpes)
+        for (auto id : db_.cves_for_product(v, p)) rowids.insert(id);
+      std::set<std::string> seen_ids;
+      for (auto id : rowids) {
+        auto cve = db_.cve_by_rowid(id);
+        if (cve && seen_ids.insert(cve->id).second) list.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
       }
-      for (const auto& id : kernel_ids) {
-        if (seen_ids.count(id)) continue;
-        seen_ids.insert(id);
-        auto cve = db_.cve_by_id(id);
-        if (!cve) {
-          StoredCve bare;
-          bare.id = id;
-          cve = std::move(bare);
+      if (kernel) {
+        if (!kernel_loaded) {
+          for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
+          for (auto& f : db_.all_kernel_fixes()) kd.fixes[f.cve_id].push_back(f);
+          std::set<std::string> ids;
+          for (const auto& [id, r] : kd.ranges) ids.insert(id);
+          for (const auto& [id, f] : kd.fixes) ids.insert(id);
+          kd.ids.assign(ids.begin(), ids.end());
+          kernel_loaded = true;
         }
-        cands.push_back(std::move(cve));
+        for (const auto& id : kd.ids) {
+          if (!seen_ids.insert(id).second) continue;
+          auto cve = db_.cve_by_id(id);
+          if (!cve) {
+            StoredCve bare;
+            bare.id = id;
+            cve = std::move(bare);
+          }
+          list.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
+        }
       }
+      cached = candidate_cache.emplace(cache_key, std::move(list)).first;
     }
     std::vector<std::string> applets;
     for (const auto& [k, v] : c.properties)
@@ -413,13 +516,13 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
     searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
 
-    for (auto& cand : cands) {
-      const StoredCve& cve = *cand;
+    for (const auto& cand : cached->second) {
+      const StoredCve& cve = cand->cve;
       ++st.candidates;
       VulnMatch m;
       bool decided = false;
       if (kernel) {
-        if (auto kv = kernel_verdict(db_, cve.id, s.version)) {
+        if (auto kv = kernel_verdict(kd, cve.id, s.version)) {
           if (!kv->affected) continue;  // upstream data says this version is not affected
           m.matcher = "linux-kernel-cves";
           m.confidence = kv->confidence;
@@ -431,7 +534,11 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       if (!decided) {
         Evaluator ev(s, subjects, by_cpe);
         Eval best;
-        for (const auto& conf : cve.configurations) {
+        if (!cand->decoded) {
+          cand->decoded = true;
+          if (auto cfg = unpack_configurations(cve.packed_config)) cand->configs = std::move(*cfg);
+        }
+        for (const auto& conf : cand->configs) {
           Eval e = ev.configuration(conf);
           if (!e.self_hit || e.state == Tri::no) continue;
           auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
@@ -475,11 +582,11 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       m.cvss2_vector = cve.cvss2_vector;
       m.cvss2_score = cve.cvss2_score;
       m.cwes = split_csv(cve.cwes);
-      if (auto k = db_.kev(cve.id)) {
+      if (auto k = kev.find(cve.id); k != kev.end()) {
         m.kev = true;
-        m.kev_date_added = k->date_added;
-        m.kev_due_date = k->due_date;
-        m.kev_ransomware = k->ransomware;
+        m.kev_date_added = k->second.date_added;
+        m.kev_due_date = k->second.due_date;
+        m.kev_ransomware = k->second.ransomware;
       }
       if (auto e = db_.epss(cve.id)) {
         m.epss = e->score;
@@ -509,14 +616,24 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       out.push_back(std::move(m));
     }
   }
-  std::sort(out.begin(), out.end(), [](const VulnMatch& a, const VulnMatch& b) {
+  // Sorted through an index: moving whole matches around costs more than the comparisons.
+  std::vector<std::size_t> idx(out.size());
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+  std::vector<double> score(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) score[i] = std::max(out[i].cvss3_score, out[i].cvss2_score);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t x, std::size_t y) {
+    const VulnMatch& a = out[x];
+    const VulnMatch& b = out[y];
     if (a.status != b.status) return a.status < b.status;
-    double sa = std::max(a.cvss3_score, a.cvss2_score), sb = std::max(b.cvss3_score, b.cvss2_score);
     if (a.kev != b.kev) return a.kev;
-    if (sa != sb) return sa > sb;
+    if (score[x] != score[y]) return score[x] > score[y];
     if (a.component_ref != b.component_ref) return a.component_ref < b.component_ref;
     return a.cve < b.cve;
   });
+  std::vector<VulnMatch> sorted;
+  sorted.reserve(out.size());
+  for (std::size_t i : idx) sorted.push_back(std::move(out[i]));
+  out = std::move(sorted);
   if (stats) *stats = st;
   return out;
 }

@@ -13,6 +13,7 @@
 
 #include "core/hash.hpp"
 #include "report/report.hpp"
+#include "report/vulns.hpp"
 
 namespace iotaudit::report {
 
@@ -159,6 +160,7 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
   }
   j["components"] = comps;
   j["dependencies"] = ordered_json::array({{{"ref", "firmware"}, {"dependsOn", refs}}});
+  if (!r.facts.vulns.empty()) j["vulnerabilities"] = cyclonedx_vulnerabilities(r.facts.vulns);
   os << j.dump(2) << "\n";
 }
 

@@ -294,7 +294,15 @@ Result<NvdDocumentInfo> parse_nvd_json(std::string_view json, const std::functio
   const char* where = nullptr;
   try {
     auto err = parser.iterate(json.data(), json.size(), padded_capacity(json.size())).get(doc);
-    if (err) return fail(Errc::malformed, fmt::format("not JSON: {}", simdjson::error_message(err)));
+    if (err) {
+      // Structural errors are found before any record is read; truncation is the usual cause.
+      bool cut = err == simdjson::UNCLOSED_STRING || err == simdjson::INCOMPLETE_ARRAY_OR_OBJECT ||
+                 err == simdjson::TAPE_ERROR;
+      return fail(Errc::malformed, fmt::format("not JSON{}: {}", cut ? fmt::format(" (the document ends at byte {} "
+                                                                                   "before it is complete)", json.size())
+                                                                     : "",
+                                               simdjson::error_message(err)));
+    }
     od::object top = doc.get_object();
     for (auto field : top) {
       std::string_view k = field.unescaped_key();

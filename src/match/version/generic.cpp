@@ -7,7 +7,7 @@
 //   pre-release word ("rc2", "beta1") < number with a pre-release suffix ("0rc1") < number <
 //   number with another suffix ("2a", "9p1") < other word ("openwrt"),
 // numbers by value first. Pre-release words: dev < alpha < beta < pre = test < rc.
-#include <vector>
+#include <array>
 
 #include "match/version/schemes_internal.hpp"
 
@@ -75,8 +75,17 @@ Component parse_component(std::string_view part) {
   return c;
 }
 
-std::vector<Component> components(std::string_view s) {
-  std::vector<Component> out;
+// Up to 24 components are compared (no allocation on the matcher's hot path); longer, hostile
+// strings compare equal beyond them, which keeps the order consistent.
+struct Components {
+  std::array<Component, 24> items{};
+  std::size_t count = 0;
+  std::size_t size() const { return count; }
+  const Component& operator[](std::size_t i) const { return items[i]; }
+};
+
+Components components(std::string_view s) {
+  Components out;
   std::size_t i = 0;
   while (i < s.size()) {
     while (i < s.size() && !is_digit(s[i]) && !is_alpha(s[i])) ++i;
@@ -86,12 +95,13 @@ std::vector<Component> components(std::string_view s) {
     while (j < s.size() && (is_digit(s[j]) || is_alpha(s[j]))) ++j;
     std::string_view part = s.substr(i, j - i);
     // "2rc1" stays one component; "1a2b" likewise: the suffix compares as text.
-    out.push_back(parse_component(part));
+    if (out.count < out.items.size()) out.items[out.count++] = parse_component(part);
     i = j;
   }
   // Trailing zero components are equal to missing ones.
-  while (!out.empty() && out.back().cls == 1 && out.back().suffix == 1 && compare_digits(out.back().number, "0") == 0)
-    out.pop_back();
+  while (out.count > 0 && out.items[out.count - 1].cls == 1 && out.items[out.count - 1].suffix == 1 &&
+         compare_digits(out.items[out.count - 1].number, "0") == 0)
+    --out.count;
   return out;
 }
 
@@ -115,7 +125,7 @@ int compare_component(const Component& a, const Component& b) {
 }  // namespace
 
 int compare_generic(std::string_view a, std::string_view b) {
-  auto ca = components(a), cb = components(b);
+  Components ca = components(a), cb = components(b);
   static const Component kZero{1, "0", 1, 0, {}, {}};
   std::size_t n = ca.size() > cb.size() ? ca.size() : cb.size();
   for (std::size_t i = 0; i < n; ++i) {

@@ -2,7 +2,7 @@
 // "-rcN" is a pre-release of its version (5.4-rc3 < 5.4 == 5.4.0 < 5.4.1); anything else after
 // '-' or '+' is a local version and ignored (4.14.180-openwrt == 4.14.180, 3.10.14+ == 3.10.14).
 // Strings without a leading number sort before every version, among themselves generically.
-#include <vector>
+#include <array>
 
 #include "match/version/schemes_internal.hpp"
 
@@ -12,7 +12,10 @@ namespace {
 
 struct Parsed {
   bool valid = false;
-  std::vector<std::string_view> numbers;
+  // Up to 16 numbers are compared; longer (hostile) strings compare equal beyond them, which
+  // keeps the order consistent without allocating on the matcher's hot path.
+  std::array<std::string_view, 16> numbers{};
+  std::size_t count = 0;
   bool rc = false;
   std::string_view rc_number;
 };
@@ -26,7 +29,7 @@ Parsed parse(std::string_view s) {
     std::size_t j = i;
     while (j < s.size() && is_digit(s[j])) ++j;
     if (j == i) break;
-    p.numbers.push_back(s.substr(i, j - i));
+    if (p.count < p.numbers.size()) p.numbers[p.count++] = s.substr(i, j - i);
     i = j;
     if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
       ++i;
@@ -42,7 +45,7 @@ Parsed parse(std::string_view s) {
       p.rc_number = s.substr(i + 3, k - i - 3);
     }
   }
-  while (p.numbers.size() > 1 && compare_digits(p.numbers.back(), "0") == 0) p.numbers.pop_back();
+  while (p.count > 1 && compare_digits(p.numbers[p.count - 1], "0") == 0) --p.count;
   p.valid = true;
   return p;
 }
@@ -55,10 +58,10 @@ int compare_kernel(std::string_view a, std::string_view b) {
     if (x.valid != y.valid) return x.valid ? 1 : -1;
     return compare_generic(a, b);
   }
-  std::size_t n = x.numbers.size() > y.numbers.size() ? x.numbers.size() : y.numbers.size();
+  std::size_t n = x.count > y.count ? x.count : y.count;
   for (std::size_t i = 0; i < n; ++i) {
-    std::string_view p = i < x.numbers.size() ? x.numbers[i] : "0";
-    std::string_view q = i < y.numbers.size() ? y.numbers[i] : "0";
+    std::string_view p = i < x.count ? x.numbers[i] : "0";
+    std::string_view q = i < y.count ? y.numbers[i] : "0";
     if (int c = compare_digits(p, q); c != 0) return c;
   }
   if (x.rc != y.rc) return x.rc ? -1 : 1;

@@ -1,0 +1,31 @@
+#pragma once
+// Vulnerability matches in exchange formats: CycloneDX 1.6 `vulnerabilities` and SARIF 2.1.0.
+// Shared by `scan -f cyclonedx|sarif` and `iotaudit match` (SBOM re-evaluation).
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/finding.hpp"
+#include "model/vuln.hpp"
+
+namespace iotaudit::report {
+
+// The CycloneDX `vulnerabilities` array: one entry per CVE, affecting every component it matched.
+nlohmann::ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches);
+
+struct SarifInput {
+  std::string tool_version;
+  std::vector<const Finding*> findings;
+  std::vector<const VulnMatch*> vulns;
+  // Where each component was found (path inside the firmware), for result locations.
+  std::map<std::string, std::string> component_location;
+  std::string fallback_uri;  // location when a component has none (the SBOM file, the image)
+};
+nlohmann::ordered_json sarif_log(const SarifInput& in);
+
+// "2021-11-15T21:15Z" (NVD 1.1) -> "2021-11-15T21:15:00Z"; returns "" when not a date-time.
+std::string iso_date_time(const std::string& s);
+
+}  // namespace iotaudit::report

@@ -1,0 +1,34 @@
+// The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files), VEX
+// documents, CPE names and the version schemes on arbitrary bytes.
+#include <cstdint>
+#include <string>
+
+#include "match/cpe.hpp"
+#include "match/import.hpp"
+#include "match/version/scheme.hpp"
+#include "match/vex.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace iotaudit::match;
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)sniff_source(text.substr(0, 8192), "x");
+  (void)parse_kev_json(text);
+  (void)parse_kev_csv(text);
+  std::string date;
+  (void)parse_epss_csv(text, &date);
+  (void)parse_kernel_stream_fixes(text);
+  (void)parse_kernel_cves_txt(text);
+  (void)parse_vex(text, "fuzz");
+  if (auto c = parse_cpe(text)) {
+    if (c->vendor().empty() || c->product().empty()) __builtin_trap();
+  }
+  // Version schemes: reflexive and antisymmetric on two halves of the input.
+  std::string_view a = text.substr(0, size / 2), b = text.substr(size / 2);
+  for (Scheme s : {Scheme::generic, Scheme::openssl, Scheme::kernel, Scheme::debian, Scheme::semver}) {
+    int ab = compare_versions(s, a, b), ba = compare_versions(s, b, a);
+    if ((ab > 0) != (ba < 0) || (ab < 0) != (ba > 0)) __builtin_trap();
+    if (compare_versions(s, a, a) != 0) __builtin_trap();
+    (void)plausible_version(s, a);
+  }
+  return 0;
+}

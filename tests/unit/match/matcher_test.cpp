@@ -1,0 +1,383 @@
+// Import and matching end to end on small feeds written here (the logic cases), and on the real
+// NVD feeds in ../shared/realdata when present (real configurations).
+#include <gtest/gtest.h>
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "match/db.hpp"
+#include "match/import.hpp"
+#include "match/lifecycle.hpp"
+#include "match/matcher.hpp"
+#include "match/vex.hpp"
+
+namespace iotaudit::match {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("iotaudit-match-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& content) {
+    std::ofstream(path / name, std::ios::binary) << content;
+    return (path / name).string();
+  }
+};
+
+// An NVD JSON 1.1 item with one configuration list (nodes given as JSON text).
+std::string item(const std::string& id, const std::string& nodes, const std::string& description = "A flaw.",
+                 double score = 7.5, const std::string& modified = "2020-01-01T00:00Z") {
+  return R"J({"cve":{"CVE_data_meta":{"ID":")J" + id + R"J("},"problemtype":{"problemtype_data":[{"description":[{"lang":"en","value":"CWE-787"}]}]},"description":{"description_data":[{"lang":"en","value":")J" +
+         description + R"J("}]}},"configurations":{"CVE_data_version":"4.0","nodes":)J" + nodes +
+         R"J(},"impact":{"baseMetricV3":{"cvssV3":{"version":"3.1","vectorString":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","baseScore":)J" +
+         std::to_string(score) + R"J(,"baseSeverity":"HIGH"}}},"publishedDate":"2019-01-01T00:00Z","lastModifiedDate":")J" + modified + R"J("})J";
+}
+
+std::string feed(const std::vector<std::string>& items) {
+  std::string s = R"J({"CVE_data_type":"CVE","CVE_data_format":"MITRE","CVE_data_timestamp":"2021-09-11T07:06Z","CVE_Items":[)J";
+  for (std::size_t i = 0; i < items.size(); ++i) s += (i ? "," : "") + items[i];
+  return s + "]}";
+}
+
+std::string or_node(const std::string& matches) {
+  return R"J({"operator":"OR","children":[],"cpe_match":[)J" + matches + "]}";
+}
+std::string m(const std::string& cpe, bool vulnerable, const std::string& extra = "") {
+  return R"J({"vulnerable":)J" + std::string(vulnerable ? "true" : "false") + R"J(,"cpe23Uri":")J" + cpe + "\"" +
+         (extra.empty() ? "" : "," + extra) + ",\"cpe_name\":[]}";
+}
+
+Component comp(const std::string& id, const std::string& version, const std::string& cpe_vp) {
+  Component c;
+  c.id = id;
+  c.name = id;
+  c.version = version;
+  if (!cpe_vp.empty()) c.cpe = "cpe:2.3:" + cpe_vp + ":" + version + ":*:*:*:*:*:*:*";
+  return c;
+}
+
+const VulnMatch* find(const std::vector<VulnMatch>& ms, const std::string& cve, const std::string& comp_id) {
+  for (const auto& x : ms)
+    if (x.cve == cve && x.component_id == comp_id) return &x;
+  return nullptr;
+}
+
+class MatchFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<std::string> items = {
+        // A plain range.
+        item("CVE-2099-1001", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                               R"("versionEndExcluding":"2.78")")) + "]"),
+        // An application vulnerable only when running on Linux: the kernel is a platform here.
+        item("CVE-2099-1002", R"J([{"operator":"AND","children":[)J" +
+                                  or_node(m("cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*", true, R"("versionEndIncluding":"1.5")")) +
+                                  "," + or_node(m("cpe:2.3:o:linux:linux_kernel:-:*:*:*:*:*:*:*", false)) +
+                                  R"J(],"cpe_match":[]}])J"),
+        // Vulnerable only on a specific router (hardware nobody can see in firmware).
+        item("CVE-2099-1003", R"J([{"operator":"AND","children":[)J" +
+                                  or_node(m("cpe:2.3:a:busybox:busybox:1.19.4:*:*:*:*:*:*:*", true)) + "," +
+                                  or_node(m("cpe:2.3:h:tp-link:tl-wr841n:v14:*:*:*:*:*:*:*", false)) +
+                                  R"J(],"cpe_match":[]}])J"),
+        // Every version.
+        item("CVE-2099-1004", "[" + or_node(m("cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*", true)) + "]"),
+        // OpenSSL letter releases.
+        item("CVE-2099-1005", "[" + or_node(m("cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*", true,
+                                               R"("versionStartIncluding":"1.0.2","versionEndExcluding":"1.0.2h")")) + "]"),
+        // A BusyBox applet CVE.
+        item("CVE-2099-1006", "[" + or_node(m("cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*", true,
+                                               R"("versionEndExcluding":"1.34.0")")) + "]",
+             "A use-after-free in BusyBox's awk applet leads to denial of service."),
+        // Kernel: NVD says every version before 5.0; the upstream data knows better.
+        item("CVE-2099-1007", "[" + or_node(m("cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*", true,
+                                               R"("versionEndExcluding":"5.0")")) + "]"),
+        // A kernel CVE NVD matches by range and the kernel data does not know.
+        item("CVE-2099-1008", "[" + or_node(m("cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*", true,
+                                               R"("versionStartIncluding":"4.0","versionEndExcluding":"4.15")")) + "]"),
+        // Negated platform: vulnerable unless running on acme OS.
+        item("CVE-2099-1009", R"J([{"operator":"AND","children":[)J" +
+                                  or_node(m("cpe:2.3:a:thekelleys:dnsmasq:2.66:*:*:*:*:*:*:*", true)) +
+                                  R"J(,{"operator":"OR","negate":true,"children":[],"cpe_match":[)J" +
+                                  m("cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*", false) + R"J(]}],"cpe_match":[]}])J"),
+        // Distribution-only configuration: never a candidate for the upstream product.
+        item("CVE-2099-1010", "[" + or_node(m("cpe:2.3:o:debian:debian_linux:9.0:*:*:*:*:*:*:*", true)) + "]"),
+    };
+    nvd = dir.write("nvd.json", feed(items));
+    kev = dir.write("kev.json", R"J({"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2025.08.25","count":1,"vulnerabilities":[{"cveID":"CVE-2099-1001","vendorProject":"Thekelleys","product":"dnsmasq","vulnerabilityName":"x","dateAdded":"2021-11-03","shortDescription":"x","requiredAction":"x","dueDate":"2022-05-03","knownRansomwareCampaignUse":"Unknown","notes":""}]})J");
+    epss = dir.write("epss.csv", "#model_version:v2023.03.01,score_date:2023-06-24T00:00:00+0000\ncve,epss,percentile\nCVE-2099-1001,0.5,0.97\n");
+    fixes = dir.write("stream_fixes.json", R"J({"CVE-2099-1007":{"4.14":{"cmt_id":"abc","fixed_version":"4.14.200"}},"CVE-2099-1011":{"4.14":{"cmt_id":"def","fixed_version":"4.14.190"}}})J");
+    ranges = dir.write("CVEs.txt", "CVEid: (breaks) - (fixes) (versions)\n\nCVE-2099-1007: aaa - bbb (v2.6.12-rc2 to v4.20-rc1)\n"
+                                   "CVE-2099-1012: ccc - ddd (v4.16-rc1 to v4.18-rc1)\nCVE-2099-1013: Vendor Specific\n");
+    db_path = (dir.path / "v.db").string();
+    auto db = VulnDb::open(db_path, true);
+    ASSERT_TRUE(db) << db.error().message;
+    auto sum = import_sources(**db, {nvd, kev, epss, fixes, ranges}, {});
+    ASSERT_TRUE(sum) << sum.error().message;
+    EXPECT_EQ(sum->cves, 10);
+    EXPECT_EQ(sum->kev, 1);
+  }
+
+  std::vector<VulnMatch> run(const std::vector<Component>& comps) {
+    auto db = VulnDb::open(db_path, false);
+    EXPECT_TRUE(db);
+    auto data = MatchData::builtin();
+    EXPECT_TRUE(data) << data.error().message;
+    Matcher matcher(**db, *data);
+    return matcher.match(comps);
+  }
+
+  TempDir dir;
+  std::string nvd, kev, epss, fixes, ranges, db_path;
+};
+
+TEST_F(MatchFixture, RangeBoundsAndKevEpss) {
+  auto ms = run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")});
+  const VulnMatch* x = find(ms, "CVE-2099-1001", "dnsmasq");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->confidence, "high");
+  EXPECT_TRUE(x->kev);
+  EXPECT_EQ(x->kev_date_added, "2021-11-03");
+  EXPECT_DOUBLE_EQ(x->epss, 0.5);
+  EXPECT_DOUBLE_EQ(x->cvss3_score, 7.5);
+  EXPECT_EQ(x->cwes, std::vector<std::string>{"CWE-787"});
+  EXPECT_NE(x->found.find("< 2.78"), std::string::npos) << x->found;
+  EXPECT_FALSE(find(run({comp("dnsmasq", "2.78", "a:thekelleys:dnsmasq")}), "CVE-2099-1001", "dnsmasq"));
+  EXPECT_FALSE(find(ms, "CVE-2099-1010", "dnsmasq"));
+}
+
+TEST_F(MatchFixture, PlatformOnlyProductIsNeverReported) {
+  Component kernel = comp("linux-kernel", "4.14.180", "o:linux:linux_kernel");
+  auto ms = run({kernel});
+  EXPECT_FALSE(find(ms, "CVE-2099-1002", "linux-kernel"));
+  // The application with the kernel present: the AND holds.
+  auto both = run({kernel, comp("widget", "1.4", "a:acme:widget")});
+  const VulnMatch* w = find(both, "CVE-2099-1002", "widget");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->confidence, "high");
+  EXPECT_FALSE(find(both, "CVE-2099-1002", "linux-kernel"));
+  // Without a kernel the platform cannot be verified.
+  auto alone = run({comp("widget", "1.4", "a:acme:widget")});
+  ASSERT_TRUE(find(alone, "CVE-2099-1002", "widget"));
+  EXPECT_EQ(find(alone, "CVE-2099-1002", "widget")->confidence, "medium");
+  EXPECT_FALSE(find(run({comp("widget", "1.6", "a:acme:widget")}), "CVE-2099-1002", "widget"));
+}
+
+TEST_F(MatchFixture, HardwarePlatformLowersConfidenceAndIsNamed) {
+  auto ms = run({comp("busybox", "1.19.4", "a:busybox:busybox")});
+  const VulnMatch* x = find(ms, "CVE-2099-1003", "busybox");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->confidence, "medium");
+  EXPECT_NE(x->reason.find("tl-wr841n"), std::string::npos) << x->reason;
+  EXPECT_FALSE(find(run({comp("busybox", "1.19.5", "a:busybox:busybox")}), "CVE-2099-1003", "busybox"));
+}
+
+TEST_F(MatchFixture, EveryVersionEntryIsLowConfidence) {
+  auto ms = run({comp("busybox", "1.36.1", "a:busybox:busybox")});
+  const VulnMatch* x = find(ms, "CVE-2099-1004", "busybox");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->confidence, "low");
+}
+
+TEST_F(MatchFixture, OpensslLetterReleases) {
+  EXPECT_TRUE(find(run({comp("openssl", "1.0.2g", "a:openssl:openssl")}), "CVE-2099-1005", "openssl"));
+  EXPECT_FALSE(find(run({comp("openssl", "1.0.2k", "a:openssl:openssl")}), "CVE-2099-1005", "openssl"));
+  EXPECT_FALSE(find(run({comp("openssl", "1.0.1u", "a:openssl:openssl")}), "CVE-2099-1005", "openssl"));
+}
+
+TEST_F(MatchFixture, BusyboxAppletNotCompiledInIsRuledOut) {
+  Component bb = comp("busybox", "1.30.1", "a:busybox:busybox");
+  bb.properties.emplace_back("busybox:applets", "ash,cat,ls,sh,wget");
+  const VulnMatch* x = nullptr;
+  auto ms = run({bb});
+  x = find(ms, "CVE-2099-1006", "busybox");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->status, VulnStatus::not_affected);
+  EXPECT_EQ(x->justification, "code_not_present");
+  bb.properties[0].second = "ash,awk,cat";
+  auto with_awk = run({bb});
+  ASSERT_TRUE(find(with_awk, "CVE-2099-1006", "busybox"));
+  EXPECT_EQ(find(with_awk, "CVE-2099-1006", "busybox")->status, VulnStatus::affected);
+}
+
+TEST_F(MatchFixture, KernelFixRangesOverrideNvd) {
+  // 4.14.180: the 4.14 branch got the fix in 4.14.200, so still affected.
+  auto a = run({comp("linux-kernel", "4.14.180", "o:linux:linux_kernel")});
+  const VulnMatch* x = find(a, "CVE-2099-1007", "linux-kernel");
+  ASSERT_TRUE(x);
+  EXPECT_EQ(x->matcher, "linux-kernel-cves");
+  // 4.14.210 has the backport although NVD's coarse range (< 5.0) says otherwise.
+  auto b = run({comp("linux-kernel", "4.14.210", "o:linux:linux_kernel")});
+  EXPECT_FALSE(find(b, "CVE-2099-1007", "linux-kernel"));
+  // NVD-only CVE still matched by its range.
+  EXPECT_TRUE(find(b, "CVE-2099-1008", "linux-kernel"));
+  // Known only to the kernel data (not in the NVD feed).
+  EXPECT_TRUE(find(a, "CVE-2099-1011", "linux-kernel"));
+  // Introduced after this version.
+  EXPECT_FALSE(find(a, "CVE-2099-1012", "linux-kernel"));
+  EXPECT_FALSE(find(a, "CVE-2099-1013", "linux-kernel"));
+}
+
+TEST_F(MatchFixture, NegatedNode) {
+  EXPECT_TRUE(find(run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")}), "CVE-2099-1009", "dnsmasq"));
+  EXPECT_FALSE(find(run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"), comp("widget", "1.0", "a:acme:widget")}),
+                    "CVE-2099-1009", "dnsmasq"));
+}
+
+TEST_F(MatchFixture, VexSuppressesAndKeepsTheMatch) {
+  auto ms = run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")});
+  auto openvex = parse_vex(R"J({"@context":"https://openvex.dev/ns/v0.2.0","statements":[{"vulnerability":{"name":"CVE-2099-1001"},"products":[{"@id":"component:dnsmasq@2.66"}],"status":"not_affected","justification":"vulnerable_code_not_in_execute_path","impact_statement":"DHCPv6 disabled"}]})J", "t.openvex.json");
+  ASSERT_TRUE(openvex) << openvex.error().message;
+  EXPECT_EQ(apply_vex(*openvex, ms), 1u);
+  const VulnMatch* x = find(ms, "CVE-2099-1001", "dnsmasq");
+  ASSERT_TRUE(x);
+  EXPECT_TRUE(x->suppressed_by_vex);
+  EXPECT_EQ(x->justification, "vulnerable_code_not_in_execute_path");
+  auto cdx = parse_vex(R"J({"bomFormat":"CycloneDX","specVersion":"1.6","vulnerabilities":[{"id":"CVE-2099-1009","analysis":{"state":"false_positive"},"affects":[{"ref":"component:dnsmasq@2.66"}]}]})J", "t.cdx.json");
+  ASSERT_TRUE(cdx);
+  EXPECT_EQ(apply_vex(*cdx, ms), 1u);
+  EXPECT_FALSE(parse_vex("{\"statements\":[{}]}", "bad.json"));
+  EXPECT_FALSE(parse_vex("[1,2", "bad.json"));
+}
+
+TEST_F(MatchFixture, ReimportIsIdempotentAndNewerRecordsReplace) {
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  auto again = import_sources(**db, {nvd}, {});
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->skipped, 1u);
+  EXPECT_EQ(again->files, 0u);
+  // A newer record changes the range: 2.78 now vulnerable too.
+  std::string newer = dir.write(
+      "nvd2.json", feed({item("CVE-2099-1001", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                                                 R"("versionEndExcluding":"2.80")")) + "]",
+                              "Updated.", 9.8, "2021-01-01T00:00Z")}));
+  ASSERT_TRUE(import_sources(**db, {newer}, {}));
+  db = VulnDb::open(db_path, true);  // reopen: run() opens its own connection
+  EXPECT_TRUE(find(run({comp("dnsmasq", "2.78", "a:thekelleys:dnsmasq")}), "CVE-2099-1001", "dnsmasq"));
+}
+
+TEST_F(MatchFixture, BadFeedLeavesDatabaseUnchanged) {
+  std::string good = feed({item("CVE-2099-2001", "[" + or_node(m("cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*", true)) + "]")});
+  std::string truncated = good.substr(0, good.size() / 2);
+  std::string bad = dir.write("bad.json", truncated);
+  std::string ok = dir.write("ok.json", good);
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  auto before = (*db)->count("cve");
+  auto r = import_sources(**db, {ok, bad}, {});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("bad.json"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("byte"), std::string::npos) << r.error().message;
+  EXPECT_EQ((*db)->count("cve"), before);  // ok.json was rolled back with it
+  // Truncated gzip, unknown content, a CSV with a broken quote.
+  std::string gz = dir.write("cut.json.gz", std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xab\xae", 12));
+  EXPECT_FALSE(import_sources(**db, {gz}, {}));
+  EXPECT_FALSE(import_sources(**db, {dir.write("x.json", "{\"hello\":1}")}, {}));
+  EXPECT_FALSE(import_sources(**db, {dir.write("k.csv", "cveID,vendorProject,dateAdded\n\"CVE-2020-1,x")}, {}));
+  EXPECT_FALSE(import_sources(**db, {(dir.path / "missing.json").string()}, {}));
+  EXPECT_EQ((*db)->count("cve"), before);
+}
+
+TEST(MatchDb, RefusesForeignSqliteFiles) {
+  TempDir dir;
+  // A file that is not SQLite at all.
+  std::string junk = dir.write("junk.db", std::string(4096, 'x'));
+  EXPECT_FALSE(VulnDb::open(junk, true));
+  EXPECT_FALSE(VulnDb::open((dir.path / "absent.db").string(), false));
+}
+
+TEST(MatchFeeds, SniffsEachSource) {
+  EXPECT_EQ(sniff_source(R"({"CVE_data_type" : "CVE", "CVE_Items": [)", "x.json"), "nvd");
+  EXPECT_EQ(sniff_source(R"({"resultsPerPage":2000,"format":"NVD_CVE","vulnerabilities":[{"cve":)", "p.json"), "nvd");
+  EXPECT_EQ(sniff_source(R"({"title": "CISA Catalog", "catalogVersion": "1"})", "k.json"), "kev-json");
+  EXPECT_EQ(sniff_source("cveID,vendorProject,product\n", "k.csv"), "kev-csv");
+  EXPECT_EQ(sniff_source("#model_version:v1,score_date:2023\ncve,epss,percentile\n", "e.csv"), "epss-csv");
+  EXPECT_EQ(sniff_source("CVEid: (breaks) - (fixes)\n", "CVEs.txt"), "kernel-cves-txt");
+  EXPECT_EQ(sniff_source(R"({"dataType": "CVE_RECORD", "cveMetadata": {}})", "c.json"), "cve-json-5");
+  EXPECT_EQ(sniff_source("hello", "x.txt"), "");
+}
+
+TEST(MatchFeeds, KernelCvesTxtLines) {
+  auto r = parse_kernel_cves_txt("CVEid: (breaks) - (fixes) (versions)\n\nCVE-2006-3635: a - b (v2.6.12-rc2 to v2.6.26-rc5)\n"
+                                 "CVE-2004-0230: (n/a) - c (unk to v3.6-rc1)\nCVE-2003-1604: a - a (CVE Caused by Backporting)\n"
+                                 "CVE-2012-4220: Vendor Specific\n");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 4u);
+  EXPECT_EQ((*r)[0].introduced, "v2.6.12-rc2");
+  EXPECT_EQ((*r)[0].fixed, "v2.6.26-rc5");
+  EXPECT_EQ((*r)[1].introduced, "");
+  EXPECT_EQ((*r)[2].note, "CVE Caused by Backporting");
+  EXPECT_EQ((*r)[3].note, "Vendor Specific");
+  EXPECT_FALSE(parse_kernel_cves_txt("garbage line\n"));
+}
+
+TEST(MatchLifecycle, EndOfLifeAndAge) {
+  auto data = LifecycleData::builtin();
+  ASSERT_TRUE(data) << data.error().message;
+  LifecycleOptions opt;
+  opt.today = "2026-12-04";
+  std::vector<Component> comps = {comp("openssl", "1.0.2k", "a:openssl:openssl"),
+                                  comp("openssl", "3.5.1", "a:openssl:openssl"),
+                                  comp("linux-kernel", "3.3.8", "o:linux:linux_kernel"),
+                                  comp("linux-kernel", "6.1.100", "o:linux:linux_kernel"),
+                                  comp("busybox", "1.19.4", "a:busybox:busybox"),
+                                  comp("u-boot", "2013.07", "a:denx:u-boot"),
+                                  comp("u-boot", "2025.01", "a:denx:u-boot")};
+  auto notes = evaluate_lifecycle(comps, *data, opt);
+  auto has = [&](const std::string& ref, const std::string& kind) {
+    for (const auto& n : notes)
+      if (n.component_ref == ref && n.kind == kind) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("component:openssl@1.0.2k", "end-of-life"));
+  EXPECT_FALSE(has("component:openssl@3.5.1", "end-of-life"));
+  EXPECT_TRUE(has("component:linux-kernel@3.3.8", "end-of-life"));
+  EXPECT_FALSE(has("component:linux-kernel@6.1.100", "end-of-life"));
+  EXPECT_TRUE(has("component:busybox@1.19.4", "outdated"));
+  EXPECT_TRUE(has("component:u-boot@2013.07", "outdated"));
+  EXPECT_FALSE(has("component:u-boot@2025.01", "outdated"));
+  EXPECT_EQ(notes.size(), 4u);  // the two end-of-life notes, BusyBox and the old U-Boot
+}
+
+// Real NVD configurations (../shared/realdata): skips when the data is absent.
+TEST(MatchRealNvd, Feed2017) {
+  fs::path feed2017 = fs::path(IOTAUDIT_SHARED_DIR) / "realdata/vulndata/nvd-json-1.1-feeds/nvdcve-1.1-2017.json.gz";
+  if (!fs::exists(feed2017)) GTEST_SKIP() << "no " << feed2017;
+  TempDir dir;
+  std::string dbp = (dir.path / "v.db").string();
+  {
+    auto db = VulnDb::open(dbp, true);
+    ASSERT_TRUE(db);
+    auto sum = import_sources(**db, {feed2017.string()}, {});
+    ASSERT_TRUE(sum) << sum.error().message;
+    EXPECT_GT(sum->cves, 10000);
+  }
+  auto db = VulnDb::open(dbp, false);
+  ASSERT_TRUE(db);
+  auto data = MatchData::builtin();
+  ASSERT_TRUE(data);
+  Matcher matcher(**db, *data);
+  // CVE-2017-14491: dnsmasq before 2.78 (its first configuration; the others list distributions).
+  auto a = matcher.match({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")});
+  ASSERT_TRUE(find(a, "CVE-2017-14491", "dnsmasq"));
+  EXPECT_EQ(find(a, "CVE-2017-14491", "dnsmasq")->confidence, "high");
+  EXPECT_FALSE(find(matcher.match({comp("dnsmasq", "2.78", "a:thekelleys:dnsmasq")}), "CVE-2017-14491", "dnsmasq"));
+  // CVE-2017-16544: BusyBox through 1.27.2 (versionEndIncluding).
+  EXPECT_TRUE(find(matcher.match({comp("busybox", "1.27.2", "a:busybox:busybox")}), "CVE-2017-16544", "busybox"));
+  EXPECT_FALSE(find(matcher.match({comp("busybox", "1.28.0", "a:busybox:busybox")}), "CVE-2017-16544", "busybox"));
+  // CVE-2017-0309: NVIDIA GPU driver AND running on Linux: the kernel is only the platform.
+  auto k = matcher.match({comp("linux-kernel", "3.3.8", "o:linux:linux_kernel")});
+  EXPECT_FALSE(find(k, "CVE-2017-0309", "linux-kernel"));
+  EXPECT_GT(k.size(), 50u);
+}
+
+}  // namespace
+}  // namespace iotaudit::match

@@ -1,0 +1,135 @@
+// Version schemes against real-world version strings, and the order properties matching relies on.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "match/version/scheme.hpp"
+
+namespace iotaudit::match {
+namespace {
+
+int cmp(Scheme s, const std::string& a, const std::string& b) {
+  int c = compare_versions(s, a, b);
+  return (c > 0) - (c < 0);
+}
+
+TEST(VersionGeneric, DottedNumbersAndSuffixes) {
+  auto g = Scheme::generic;
+  EXPECT_EQ(cmp(g, "1.36.1", "1.36.0"), 1);   // BusyBox
+  EXPECT_EQ(cmp(g, "1.19.4", "1.27.2"), -1);
+  EXPECT_EQ(cmp(g, "2019.78", "2020.79"), -1);  // dropbear
+  EXPECT_EQ(cmp(g, "0.52", "2011.54"), -1);
+  EXPECT_EQ(cmp(g, "2.80", "2.8"), 1);        // dnsmasq: numbers by value, not as decimals
+  EXPECT_EQ(cmp(g, "2.80test3", "2.80"), -1);  // pre-release
+  EXPECT_EQ(cmp(g, "2020.10-rc2", "2020.10"), -1);  // U-Boot
+  EXPECT_EQ(cmp(g, "2020.10", "2020.10.1"), -1);
+  EXPECT_EQ(cmp(g, "1.2", "1.2.0"), 0);
+  EXPECT_EQ(cmp(g, "8.9p1", "8.9"), 1);        // OpenSSH portable
+  EXPECT_EQ(cmp(g, "7.4p1", "8.0p1"), -1);
+  EXPECT_EQ(cmp(g, "1.4.59", "1.4.6"), 1);     // lighttpd
+  EXPECT_EQ(cmp(g, "7.88.1", "7.88.1"), 0);    // curl
+  EXPECT_EQ(cmp(g, "1.0-beta", "1.0"), -1);    // hotplug2
+  EXPECT_EQ(cmp(g, "1.0-alpha", "1.0-beta"), -1);
+  EXPECT_EQ(cmp(g, "99999999999999999999999.1", "99999999999999999999998.9"), 1);  // no overflow
+}
+
+TEST(VersionOpenssl, LetterSuffixes) {
+  auto o = Scheme::openssl;
+  EXPECT_EQ(cmp(o, "1.0.2k", "1.0.2"), 1);
+  EXPECT_EQ(cmp(o, "1.0.2k", "1.0.2h"), 1);
+  EXPECT_EQ(cmp(o, "1.0.2z", "1.0.2za"), -1);
+  EXPECT_EQ(cmp(o, "0.9.8zh", "0.9.8zg"), 1);
+  EXPECT_EQ(cmp(o, "1.0.2zf", "1.0.3"), -1);
+  EXPECT_EQ(cmp(o, "1.1.1w", "3.0.0"), -1);
+  EXPECT_EQ(cmp(o, "3.0.13", "3.0.9"), 1);
+  EXPECT_EQ(cmp(o, "3.0.0-alpha17", "3.0.0-beta1"), -1);
+  EXPECT_EQ(cmp(o, "3.0.0-beta2", "3.0.0"), -1);
+  EXPECT_EQ(cmp(o, "1.0.2k-fips", "1.0.2k"), 0);
+  EXPECT_EQ(cmp(o, "3.0", "3.0.0"), 0);
+}
+
+TEST(VersionKernel, StableAndRc) {
+  auto k = Scheme::kernel;
+  EXPECT_EQ(cmp(k, "4.14.180", "4.14.200"), -1);
+  EXPECT_EQ(cmp(k, "2.6.36.4", "2.6.36"), 1);
+  EXPECT_EQ(cmp(k, "3.3.8", "3.6-rc1"), -1);
+  EXPECT_EQ(cmp(k, "3.6.0", "3.6-rc1"), 1);
+  EXPECT_EQ(cmp(k, "5.4-rc3", "5.4"), -1);
+  EXPECT_EQ(cmp(k, "5.4", "5.4.0"), 0);
+  EXPECT_EQ(cmp(k, "v2.6.12-rc2", "2.6.12-rc2"), 0);
+  EXPECT_EQ(cmp(k, "4.14.180-openwrt", "4.14.180"), 0);
+  EXPECT_EQ(cmp(k, "3.10.14+", "3.10.14"), 0);
+  EXPECT_EQ(cmp(k, "5.10.0-rc3", "5.10.0-rc10"), -1);
+  EXPECT_EQ(cmp(k, "unknown", "2.6.12"), -1);
+}
+
+TEST(VersionDebian, DpkgOrder) {
+  auto d = Scheme::debian;
+  EXPECT_EQ(cmp(d, "1:1.0", "2.0"), 1);
+  EXPECT_EQ(cmp(d, "1.0~rc1", "1.0"), -1);
+  EXPECT_EQ(cmp(d, "1.2.3-1", "1.2.3-1+deb12u1"), -1);
+  EXPECT_EQ(cmp(d, "2.80-1+deb10u1", "2.80-1"), 1);
+  EXPECT_EQ(cmp(d, "1.0.2k-1~deb9u1", "1.0.2k-1"), -1);
+  EXPECT_EQ(cmp(d, "1:2.36.1-8+deb11u1", "1:2.36.1-8"), 1);
+  EXPECT_EQ(cmp(d, "1.0", "1.0-0"), 0);
+  EXPECT_EQ(cmp(d, "1.0a", "1.0+"), -1);  // letters before other characters
+  EXPECT_EQ(cmp(d, "2.89-1", "2.90-1"), -1);
+}
+
+TEST(VersionSemver, Precedence) {
+  auto s = Scheme::semver;
+  std::vector<std::string> ordered = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+                                      "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0"};
+  for (std::size_t i = 0; i + 1 < ordered.size(); ++i) EXPECT_EQ(cmp(s, ordered[i], ordered[i + 1]), -1) << ordered[i];
+  EXPECT_EQ(cmp(s, "1.0.0+build.5", "1.0.0"), 0);
+  EXPECT_EQ(cmp(s, "v2.1.0", "2.1.0"), 0);
+  EXPECT_EQ(cmp(s, "1.10.0", "1.9.0"), 1);
+  EXPECT_EQ(cmp(s, "not-semver", "0.0.1"), -1);
+}
+
+TEST(VersionSchemes, NamesAndPlausibility) {
+  for (auto n : {"generic", "openssl", "kernel", "debian", "semver"}) {
+    auto s = scheme_from_name(n);
+    ASSERT_TRUE(s) << n;
+    EXPECT_EQ(to_string(*s), n);
+  }
+  EXPECT_FALSE(scheme_from_name("calver"));
+  EXPECT_FALSE(plausible_version(Scheme::generic, "*"));
+  EXPECT_FALSE(plausible_version(Scheme::generic, "-"));
+  EXPECT_FALSE(plausible_version(Scheme::generic, ""));
+  EXPECT_TRUE(plausible_version(Scheme::kernel, "v4.14"));
+  EXPECT_TRUE(plausible_version(Scheme::openssl, "1.0.2k"));
+}
+
+// Antisymmetry and transitivity over real strings mixed with junk, for every scheme: sorting
+// and range checks depend on both.
+TEST(VersionSchemes, TotalOrderProperties) {
+  std::vector<std::string> v = {"1.36.1", "1.36.0", "2019.78", "0.52", "2.80", "2.80test3", "2.8", "2020.10-rc2",
+                                "2020.10", "8.9p1", "1.0.2k", "1.0.2", "1.0.2za", "0.9.8zh", "3.0.0-alpha17",
+                                "3.0.0", "4.14.180", "4.14.180-openwrt", "5.4-rc3", "v5.4", "1:1.0", "1.0~rc1",
+                                "1.2.3-1+deb12u1", "1.0.0-alpha.1", "1.0.0+build", "", "*", "-", "abc", "1..2",
+                                "1.-2", "~", "1.0~", "..", "1a2b3c", "rc1", "beta", "1.0.0-", "v", "0", "00.0"};
+  std::mt19937 rng(7);
+  for (int i = 0; i < 30; ++i) {
+    std::string s;
+    for (int k = 0, n = static_cast<int>(rng() % 8); k < n; ++k) s += "0123456789.-~+:abrcz"[rng() % 20];
+    v.push_back(s);
+  }
+  for (Scheme s : {Scheme::generic, Scheme::openssl, Scheme::kernel, Scheme::debian, Scheme::semver}) {
+    for (const auto& a : v) {
+      ASSERT_EQ(cmp(s, a, a), 0) << to_string(s) << " " << a;
+      for (const auto& b : v) {
+        ASSERT_EQ(cmp(s, a, b), -cmp(s, b, a)) << to_string(s) << " " << a << " vs " << b;
+        for (const auto& c : v) {
+          if (cmp(s, a, b) <= 0 && cmp(s, b, c) <= 0)
+            ASSERT_LE(cmp(s, a, c), 0) << to_string(s) << " " << a << " <= " << b << " <= " << c;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace iotaudit::match
