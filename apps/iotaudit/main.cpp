@@ -93,7 +93,8 @@ struct CommonOptions {
 void add_vuln_options(CLI::App* cmd, CommonOptions& o) {
   cmd->add_option("--db", o.db_path, "Vulnerability database (default: " + match::default_db_path() + ")");
   cmd->add_flag("--no-db", o.no_db, "Do not match components against the vulnerability database");
-  cmd->add_option("--vex", o.vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)");
+  cmd->add_option("--vex", o.vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--max-age", o.max_age_years, "Report components released more than this many years ago (0: never)")
       ->capture_default_str();
 }
@@ -491,11 +492,14 @@ int main(int argc, char** argv) {
   auto* matchcmd = app.add_subcommand("match", "Check a stored CycloneDX SBOM against the current vulnerability database");
   matchcmd->add_option("SBOM", match_sbom, "CycloneDX JSON SBOM (from `iotaudit sbom` or another tool)")->required();
   matchcmd->add_option("--db", match_db, "Vulnerability database (default: " + match::default_db_path() + ")");
-  matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)");
+  matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
+      ->allow_extra_args(false);
   auto* match_format_opt = matchcmd->add_option("-f,--format", match_formats,
                                                 "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
-                                                "(repeatable; each may be followed by -o FILE)");
-  auto* match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it");
+                                                "(repeatable; each may be followed by -o FILE)")
+                               ->allow_extra_args(false);
+  auto* match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it")
+                               ->allow_extra_args(false);
   matchcmd->add_option("--fail-on", match_fail_on, "Exit 1 if an affecting CVE has this severity or higher")
       ->capture_default_str();
   matchcmd->add_flag("-q,--quiet", match_quiet, "No summary on stderr");

@@ -85,6 +85,9 @@ class VulnDb {
   Status finish_import();
 
   // ---- queries ----
+  // One read transaction around many queries: the shared lock is taken once, not per statement.
+  Status begin_read();
+  void end_read();
   std::vector<SourceInfo> sources();
   std::int64_t count(const char* table);
   std::string latest_modified();

@@ -132,7 +132,13 @@ EntryHit entry_matches(const CpeMatch& m, const Subject& s) {
     return h;
   }
   std::string want = unescaped(ver);
-  if (!upd.empty() && upd != "*" && upd != "-") want += "-" + unescaped(upd);
+  if (!upd.empty() && upd != "*" && upd != "-") {
+    // A specific update ("2.6.21:git1", "1.0.1:beta1") names a snapshot or pre-release: the
+    // component's version must carry it, whatever the scheme ignores when comparing.
+    std::string u = unescaped(upd);
+    if (v.find(u) == std::string::npos) return h;
+    want += "-" + u;
+  }
   if (compare_versions(s.scheme, v, want) != 0) return h;
   h.hit = true;
   h.range = "version " + want;
@@ -332,11 +338,59 @@ struct KernelVerdict {
   std::string confidence;
 };
 
+// A configuration that is only OR nodes of vulnerable, non-negated entries (most NVD
+// configurations: "versions up to X" plus long lists of exact versions). It holds for a subject
+// exactly when one of the entries naming the subject's products matches its version, so it is
+// evaluated without the general evaluator: ranges one by one, exact versions by binary search in
+// a list sorted once under the product's version scheme.
+struct SimpleConfig {
+  bool simple = false;
+  std::vector<const CpeMatch*> linear;  // ranges, every-version and update-specific entries
+  std::vector<std::pair<std::string, const CpeMatch*>> exact;  // unescaped version, entry
+  bool sorted = false;  // sorted on second use: a candidate seen by one subject only is scanned
+  unsigned uses = 0;
+};
+
 struct Candidate {
   StoredCve cve;
   bool decoded = false;
   std::vector<Configuration> configs;
+  std::vector<SimpleConfig> simple;  // parallel to configs
 };
+
+bool simple_node(const ConfigNode& n) {
+  if (n.and_op || n.negate || !n.children.empty()) return false;
+  for (const auto& m : n.matches)
+    if (!m.vulnerable) return false;
+  return true;
+}
+
+SimpleConfig make_simple(const Configuration& c, Scheme scheme) {
+  SimpleConfig sc;
+  if (c.and_op && c.nodes.size() > 1) return sc;
+  for (const auto& n : c.nodes)
+    if (!simple_node(n)) return sc;
+  sc.simple = true;
+  for (const auto& n : c.nodes)
+    for (const auto& m : n.matches) {
+      bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+                    !m.end_excluding.empty();
+      std::string_view ver, upd;
+      version_update(m.criteria, ver, upd);
+      bool plain_update = upd.empty() || upd == "*" || upd == "-";
+      if (ranged || ver == "*" || ver == "-" || ver.empty() || !plain_update) sc.linear.push_back(&m);
+      else sc.exact.emplace_back(unescaped(ver), &m);
+    }
+  (void)scheme;
+  return sc;
+}
+
+bool names_subject(std::string_view criteria, const std::vector<std::string>& keys) {
+  std::string_view key = vendor_product_key(criteria);
+  for (const auto& k : keys)
+    if (k == key) return true;
+  return false;
+}
 
 struct KernelData {
   std::map<std::string, KernelRange> ranges;
@@ -344,7 +398,11 @@ struct KernelData {
   std::vector<std::string> ids;
 };
 
-std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::string& cve, const std::string& version) {
+// The kernel CVE data describes the git era: "introduced in v2.6.12-rc2" (the first commit of the
+// history) means "before git"; versions older than 2.6.12 are left to NVD.
+std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::string& cve, const std::string& version,
+                                            bool in_nvd) {
+  bool pre_git = compare_versions(Scheme::kernel, version, "2.6.12") < 0;
   std::optional<KernelRange> range;
   if (auto it = kd.ranges.find(cve); it != kd.ranges.end()) range = it->second;
   static const std::vector<KernelFix> none;
@@ -355,8 +413,15 @@ std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::str
   if (range && !range->note.empty() && range->introduced.empty() && range->fixed.empty() && fixes.empty())
     return KernelVerdict{false, fmt::format("the kernel CVE list marks it '{}': not in the upstream kernel", range->note),
                          "high"};
-  if (range && !range->introduced.empty() &&
-      compare_versions(Scheme::kernel, version, strip_v(range->introduced)) < 0)
+  bool intro_known = range && !range->introduced.empty() && range->introduced != "v2.6.12-rc2";
+  if (pre_git) {
+    // A bug introduced by a git-era commit is not in kernels older than the history; anything
+    // else about such old kernels is left to NVD.
+    if (intro_known)
+      return KernelVerdict{false, fmt::format("introduced in {}, after the {} line", range->introduced, version), "high"};
+    return std::nullopt;
+  }
+  if (intro_known && compare_versions(Scheme::kernel, version, strip_v(range->introduced)) < 0)
     return KernelVerdict{false, fmt::format("introduced in {}, after {}", range->introduced, version), "high"};
   std::string branch = kernel_branch(version);
   for (const auto& f : fixes)
@@ -364,20 +429,87 @@ std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::str
       bool vuln = compare_versions(Scheme::kernel, version, f.fixed) < 0;
       return KernelVerdict{vuln,
                            fmt::format("{} in {} on the {} branch{}", vuln ? "fixed only" : "fixed", f.fixed, branch,
-                                       range && !range->introduced.empty() ? fmt::format(" (introduced in {})", range->introduced) : ""),
+                                       intro_known ? fmt::format(" (introduced in {})", range->introduced) : ""),
                            "high"};
     }
   if (range && !range->fixed.empty()) {
     bool vuln = compare_versions(Scheme::kernel, version, strip_v(range->fixed)) < 0;
+    // Without a backport to this branch, the claim rests on when the bug appeared: known, or
+    // assumed from the start as NVD also does (medium), or assumed by the kernel data alone (low).
+    std::string conf = !vuln ? "high" : intro_known || in_nvd ? "medium" : "low";
     return KernelVerdict{vuln,
-                         vuln ? fmt::format("fixed in mainline {}, no fix recorded for the {} branch", range->fixed, branch)
+                         vuln ? fmt::format("fixed in mainline {}, no fix recorded for the {} branch{}", range->fixed, branch,
+                                            intro_known ? fmt::format(" (introduced in {})", range->introduced)
+                                                        : ", introduction unknown")
                               : fmt::format("fixed in mainline {}, before {}", range->fixed, version),
-                         vuln ? "medium" : "high"};
+                         conf};
   }
   return std::nullopt;
 }
 
 }  // namespace
+
+namespace {
+
+// The release series of a version: OpenSSL before 3 has three numbers (0.9.8, 1.0.2), from 3 on
+// two (3.0); other products drop the last number (dnsmasq 2.77 -> 2, BusyBox 1.27.2 -> 1.27).
+std::string series_of(std::string_view v, Scheme scheme) {
+  std::vector<std::string> nums;
+  std::string cur;
+  for (char ch : v) {
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      cur += ch;
+    } else if (ch == '.' && !cur.empty()) {
+      nums.push_back(cur);
+      cur.clear();
+    } else {
+      break;
+    }
+  }
+  if (!cur.empty()) nums.push_back(cur);
+  std::size_t keep = scheme == Scheme::openssl ? (!nums.empty() && nums[0] != "0" && nums[0] != "1" ? 2 : 3)
+                                               : (nums.size() > 1 ? nums.size() - 1 : 0);
+  if (keep == 0 || nums.size() < keep) return "";
+  std::string out;
+  for (std::size_t i = 0; i < keep; ++i) out += (i ? "." : "") + nums[i];
+  return out;
+}
+
+}  // namespace
+
+std::string description_fix_for_series(std::string_view d, std::string_view version, Scheme scheme) {
+  // Every "before VERSION" in the text.
+  std::vector<std::string> bounds;
+  for (std::size_t at = d.find("before "); at != std::string_view::npos; at = d.find("before ", at + 7)) {
+    std::size_t b = at + 7, e = b;
+    while (e < d.size() && (std::isalnum(static_cast<unsigned char>(d[e])) || d[e] == '.' || d[e] == '-')) ++e;
+    while (e > b && (d[e - 1] == '.' || d[e - 1] == '-')) --e;
+    std::string_view v = d.substr(b, e - b);
+    if (!v.empty() && std::isdigit(static_cast<unsigned char>(v[0])) && v.find('.') != std::string_view::npos)
+      bounds.emplace_back(v);
+  }
+  std::set<std::string> series;
+  for (const auto& b : bounds) series.insert(series_of(b, scheme));
+  series.erase("");
+  if (series.size() < 2) return "";
+  std::string own = series_of(version, scheme);
+  for (const auto& b : bounds)
+    if (!own.empty() && series_of(b, scheme) == own) return b;
+  return "";
+}
+
+std::string kernel_arch_dir(std::string_view m) {
+  if (m == "MIPS") return "mips";
+  if (m == "ARM") return "arm";
+  if (m == "AArch64") return "arm64";
+  if (m == "x86" || m == "x86-64") return "x86";
+  if (m == "PowerPC" || m == "PowerPC64") return "powerpc";
+  if (m == "SuperH") return "sh";
+  if (m == "SPARC") return "sparc";
+  if (m == "Xtensa") return "xtensa";
+  if (m == "RISC-V") return "riscv";
+  return "";
+}
 
 std::string component_ref(const Component& c) { return fmt::format("component:{}@{}", c.id, c.version); }
 
@@ -415,6 +547,15 @@ Result<MatchData> MatchData::parse(std::string_view text) {
         return fail(Errc::malformed, fmt::format("products.json: {} listed twice", r.component));
       d.products[r.component] = std::move(r);
     }
+    if (j.contains("features"))
+      for (const auto& f : j["features"]) {
+        FeatureRule r;
+        r.component = f.at("component").get<std::string>();
+        r.words = f.at("words").get<std::vector<std::string>>();
+        r.since = f.at("since").get<std::string>();
+        r.basis = f.at("basis").get<std::string>();
+        d.features.push_back(std::move(r));
+      }
     if (j.contains("busybox_applets"))
       for (const auto& [w, applets] : j["busybox_applets"].at("words").items())
         d.busybox_words[w] = applets.get<std::vector<std::string>>();
@@ -432,6 +573,14 @@ Result<MatchData> MatchData::builtin() {
 
 std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, MatchStats* stats) {
   MatchStats st;
+  bool in_read = static_cast<bool>(db_.begin_read());
+  struct EndRead {
+    VulnDb& db;
+    bool active;
+    ~EndRead() {
+      if (active) db.end_read();
+    }
+  } end_read{db_, in_read};
   std::vector<Subject> subjects;
   subjects.reserve(components.size());
   for (const auto& c : components) {
@@ -472,8 +621,8 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     bool kernel = s.scheme == Scheme::kernel;
     // The candidates depend only on the product names; images and fleets repeat products, so
     // each list (with its decoded configurations) is built once.
-    std::string cache_key;
-    for (const auto& k : s.keys) cache_key += k + "|";
+    std::string cache_key(to_string(s.scheme));
+    for (const auto& k : s.keys) cache_key += "|" + k;
     if (kernel) cache_key += "#kernel";
     auto cached = candidate_cache.find(cache_key);
     if (cached == candidate_cache.end()) {
@@ -522,7 +671,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       VulnMatch m;
       bool decided = false;
       if (kernel) {
-        if (auto kv = kernel_verdict(kd, cve.id, s.version)) {
+        if (auto kv = kernel_verdict(kd, cve.id, s.version, !cve.published.empty() || !cve.packed_config.empty())) {
           if (!kv->affected) continue;  // upstream data says this version is not affected
           m.matcher = "linux-kernel-cves";
           m.confidence = kv->confidence;
@@ -537,8 +686,57 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         if (!cand->decoded) {
           cand->decoded = true;
           if (auto cfg = unpack_configurations(cve.packed_config)) cand->configs = std::move(*cfg);
+          for (const auto& conf : cand->configs) cand->simple.push_back(make_simple(conf, s.scheme));
         }
-        for (const auto& conf : cand->configs) {
+        for (std::size_t ci = 0; ci < cand->configs.size(); ++ci) {
+          const Configuration& conf = cand->configs[ci];
+          const SimpleConfig& sc = cand->simple[ci];  // mutable use through cand->simple[ci] below
+          if (sc.simple) {
+            Eval e;
+            for (const CpeMatch* mp : sc.linear) {
+              if (!names_subject(mp->criteria, s.keys)) continue;
+              EntryHit h = entry_matches(*mp, s);
+              if (!h.hit || (e.self_hit && !e.all_versions)) continue;
+              e.state = Tri::yes;
+              e.self_hit = true;
+              e.all_versions = h.all_versions;
+              e.criteria = mp->criteria;
+              e.range = h.range;
+            }
+            if ((!e.self_hit || e.all_versions) && !sc.exact.empty()) {
+              SimpleConfig& msc = cand->simple[ci];
+              if (++msc.uses == 2 && !msc.sorted) {
+                std::stable_sort(msc.exact.begin(), msc.exact.end(), [&](const auto& a, const auto& b) {
+                  return compare_versions(s.scheme, a.first, b.first) < 0;
+                });
+                msc.sorted = true;
+              }
+              auto take = [&](const std::pair<std::string, const CpeMatch*>& x) {
+                if (!names_subject(x.second->criteria, s.keys)) return false;
+                e.state = Tri::yes;
+                e.self_hit = true;
+                e.all_versions = false;
+                e.criteria = x.second->criteria;
+                e.range = "version " + x.first;
+                return true;
+              };
+              if (msc.sorted) {
+                auto it = std::lower_bound(msc.exact.begin(), msc.exact.end(), s.version,
+                                           [&](const auto& a, const std::string& v) {
+                                             return compare_versions(s.scheme, a.first, v) < 0;
+                                           });
+                for (; it != msc.exact.end() && compare_versions(s.scheme, it->first, s.version) == 0; ++it)
+                  if (take(*it)) break;
+              } else {
+                for (const auto& x : msc.exact)
+                  if (compare_versions(s.scheme, x.first, s.version) == 0 && take(x)) break;
+              }
+            }
+            if (!e.self_hit) continue;
+            auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
+            if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+            continue;
+          }
           Eval e = ev.configuration(conf);
           if (!e.self_hit || e.state == Tri::no) continue;
           auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
@@ -591,6 +789,55 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       if (auto e = db_.epss(cve.id)) {
         m.epss = e->score;
         m.epss_percentile = e->percentile;
+      }
+      if (m.matcher == "nvd-cpe" && !cve.description.empty()) {
+        // The description's own per-series statement is more precise than a coarse CPE range.
+        if (std::string fix = description_fix_for_series(cve.description, s.version, s.scheme);
+            !fix.empty() && compare_versions(s.scheme, s.version, fix) >= 0) {
+          m.status = VulnStatus::not_affected;
+          m.reason = fmt::format("NVD's range ({}) includes {}, but the description states the fix for this release "
+                                 "series: before {}", m.found, s.version, fix);
+        }
+        // A feature the product gained later than this version.
+        std::string text = lower(cve.description);
+        for (const auto& f : data_.features) {
+          if (m.status != VulnStatus::affected || f.component != c.id) continue;
+          for (const auto& w : f.words) {
+            // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.
+            bool acronym = std::none_of(w.begin(), w.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); });
+            bool named = acronym ? has_word(cve.description, w) : has_word(text, lower(w));
+            if (!named || compare_versions(s.scheme, s.version, f.since) >= 0) continue;
+            m.status = VulnStatus::not_affected;
+            m.justification = "code_not_present";
+            m.reason = fmt::format("the CVE concerns {}, which {} gained in {} ({}); this is {}", w,
+                                   c.name.empty() ? c.id : c.name, f.since, f.basis, s.version);
+            break;
+          }
+        }
+      }
+      // Kernel code under arch/<dir>/ exists only for that architecture.
+      if (kernel && m.status == VulnStatus::affected && !kernel_arches_.empty() && !cve.description.empty()) {
+        std::set<std::string> named;
+        for (std::size_t at = cve.description.find("arch/"); at != std::string::npos;
+             at = cve.description.find("arch/", at + 5)) {
+          if (at > 0 && std::isalnum(static_cast<unsigned char>(cve.description[at - 1]))) continue;
+          std::size_t e = at + 5;
+          while (e < cve.description.size() && (std::isalnum(static_cast<unsigned char>(cve.description[e])) ||
+                                                cve.description[e] == '_'))
+            ++e;
+          if (e < cve.description.size() && cve.description[e] == '/' && e > at + 5)
+            named.insert(cve.description.substr(at + 5, e - at - 5));
+        }
+        bool ours = false;
+        for (const auto& a : named) ours = ours || kernel_arches_.count(a);
+        if (!named.empty() && !ours) {
+          std::string list, mine;
+          for (const auto& a : named) list += (list.empty() ? "" : ", ") + std::string("arch/") + a;
+          for (const auto& a : kernel_arches_) mine += (mine.empty() ? "" : ", ") + a;
+          m.status = VulnStatus::not_affected;
+          m.justification = "code_not_present";
+          m.reason = fmt::format("the CVE is in {} code; this firmware's executables are {}", list, mine);
+        }
       }
       // BusyBox: a CVE about an applet that is not compiled in does not apply.
       if (c.id == "busybox" && !applets.empty() && !cve.description.empty()) {

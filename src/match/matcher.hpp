@@ -12,6 +12,7 @@
 // is never reported. Linux kernel CVEs are decided by the upstream fix ranges where they exist.
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,9 +30,19 @@ struct ProductRule {
   std::vector<std::pair<std::string, std::string>> cpes;  // vendor, product
 };
 
+// A feature a product gained at a known version: a CVE whose description names it does not apply
+// to older versions (NVD ranges are often open at the bottom: "all versions before the fix").
+struct FeatureRule {
+  std::string component;
+  std::vector<std::string> words;  // whole words; acronyms (no lower-case letter) match in capitals only
+  std::string since;               // first version with the feature
+  std::string basis;               // where the date comes from
+};
+
 struct MatchData {
   std::map<std::string, ProductRule> products;              // by component id
   std::map<std::string, std::vector<std::string>> busybox_words;  // description word -> applets
+  std::vector<FeatureRule> features;
   // data/vulndb/products.json, compiled in.
   static Result<MatchData> builtin();
   static Result<MatchData> parse(std::string_view json);
@@ -44,18 +55,30 @@ struct MatchStats {
 class Matcher {
  public:
   Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
+  // The Linux architecture directories ("mips", "arm", "x86") of the image's executables: a kernel
+  // CVE in arch/<other>/ code does not apply. Empty (the default): no architecture filtering.
+  void set_kernel_arches(std::set<std::string> arches) { kernel_arches_ = std::move(arches); }
   // Every match for every component; ruled-out candidates with a reason are kept as not_affected.
   std::vector<VulnMatch> match(const std::vector<Component>& components, MatchStats* stats = nullptr);
 
  private:
   VulnDb& db_;
   const MatchData& data_;
+  std::set<std::string> kernel_arches_;
 };
+
+// ELF machine names (formats::elf_machine_name) -> Linux arch/ directory; "" when unknown.
+std::string kernel_arch_dir(std::string_view elf_machine);
 
 // The key under which reports and SBOMs refer to a component: "busybox@1.30.1".
 std::string component_ref(const Component& c);
 
 // The version the matcher compares: Debian package versions lose their epoch and revision.
 std::string comparable_version(const Component& c);
+
+// "OpenSSL before 0.9.8s and 1.x before 1.0.0f ...": when a description states fixed versions for
+// several release series, the fixed version of the component's own series; "" when it names none
+// or only one series (then it is no more precise than the CPE range).
+std::string description_fix_for_series(std::string_view description, std::string_view version, Scheme scheme);
 
 }  // namespace iotaudit::match

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -63,6 +64,10 @@ Status attach_vulnerabilities(Facts& facts, const ScanOptions& opts) {
   info.database_present = true;
   info.database_note = fmt::format("{} CVE records, newest modification {}", (*db)->count("cve"), (*db)->latest_modified());
   match::Matcher matcher(**db, *data);
+  std::set<std::string> arches;
+  for (const auto& e : facts.elves)
+    if (auto a = match::kernel_arch_dir(e.machine_name); !a.empty()) arches.insert(a);
+  matcher.set_kernel_arches(std::move(arches));
   facts.vulns = matcher.match(facts.components);
   if (!opts.vex_files.empty()) {
     std::vector<match::VexStatement> statements;

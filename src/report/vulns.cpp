@@ -202,7 +202,11 @@ ordered_json sarif_log(const SarifInput& in) {
     res["message"] = {{"text", fmt::format("{} {} is affected by {}{}: {}", m->component_name.empty() ? m->component_id : m->component_name,
                                            m->component_version, m->cve, m->kev ? " (CISA KEV)" : "", m->reason)}};
     std::string uri;
-    if (auto it = in.component_location.find(m->component_ref); it != in.component_location.end()) uri = it->second;
+    // Only a path inside a filesystem is an artifact location; a byte range of a raw blob is
+    // described by the logical location instead.
+    if (auto it = in.component_location.find(m->component_ref);
+        it != in.component_location.end() && !it->second.empty() && it->second[0] == '/')
+      uri = it->second;
     if (uri.empty()) uri = in.fallback_uri.empty() ? "firmware" : in.fallback_uri;
     if (!uri.empty() && uri[0] == '/') uri = uri.substr(1);
     res["locations"] = ordered_json::array(

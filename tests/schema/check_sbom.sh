@@ -81,3 +81,58 @@ for k in range(n):
     assert spdx_got == want, f"SPDX packages {spdx_got} != {want}"
 print(f"ok: {n} image(s), CycloneDX 1.6 valid, SPDX 2.3 structure valid")
 PY
+
+# Vulnerabilities: a database from the test feeds in tests/schema/fixtures (written for this test),
+# the demo image scanned against it, its SBOM re-checked with `iotaudit match`, and both CycloneDX
+# outputs validated; SARIF structure, KEV, VEX suppression and the platform-only rule checked.
+fx="$src/tests/schema/fixtures"
+"$bin" db import -q --db "$work/v.db" "$fx/nvd-test.json" "$fx/kev-test.json" >/dev/null
+"$bin" scan "$image" -q --db "$work/v.db" --vex "$fx/openvex-test.json" \
+  -f json -o "$work/rv.json" -f cyclonedx -o "$work/cv.json" -f sarif -o "$work/sv.sarif"
+"$bin" match -q --db "$work/v.db" --vex "$fx/openvex-test.json" "$work/sbom0.json" \
+  -o "$work/mv.json" -f sarif -o "$work/mv.sarif"
+python3 - "$schemas" "$work" <<'PY'
+import json, os, sys
+import jsonschema
+schemas, work = sys.argv[1], sys.argv[2]
+def load(name):
+    return json.load(open(os.path.join(schemas, name)))
+bom = load("bom-1.6.SNAPSHOT.schema.json")
+store = {"http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json": load("spdx.SNAPSHOT.schema.json"),
+         "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json": load("jsf-0.82.SNAPSHOT.schema.json")}
+validator = jsonschema.Draft7Validator(bom, resolver=jsonschema.RefResolver.from_schema(bom, store=store))
+rep = json.load(open(f"{work}/rv.json"))
+assert rep["vulnerability_scan"]["database_present"], rep["vulnerability_scan"]
+status = {(v["cve"], v["component_id"]): v["status"] for v in rep["vulnerabilities"]}
+assert status.get(("CVE-2099-0101", "busybox")) == "affected", status
+assert status.get(("CVE-2099-0103", "u-boot")) == "suppressed", status          # the OpenVEX statement
+assert ("CVE-2099-0104", "busybox") not in status, "a platform-only product was reported"
+# Debian's busybox-static has no udhcpd: the applet filter rules CVE-2099-0102 out when so.
+kev = [v for v in rep["vulnerabilities"] if v["cve"] == "CVE-2099-0101"][0]
+assert kev["kev"] and kev["kev_detail"]["date_added"] == "2099-02-01", kev
+for name in ("cv.json", "mv.json"):
+    cdx = json.load(open(f"{work}/{name}"))
+    errors = sorted(validator.iter_errors(cdx), key=lambda e: list(e.path))
+    assert not errors, f"{name} invalid: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    refs = {c["bom-ref"] for c in cdx["components"]}
+    vulns = {v["id"]: v for v in cdx["vulnerabilities"]}
+    assert "CVE-2099-0101" in vulns and "CVE-2099-0104" not in vulns, sorted(vulns)
+    for v in cdx["vulnerabilities"]:
+        assert all(a["ref"] in refs for a in v["affects"]), v["affects"]
+    assert vulns["CVE-2099-0103"]["analysis"]["state"] == "not_affected"
+    assert vulns["CVE-2099-0103"]["analysis"]["justification"] == "code_not_reachable"
+for name in ("sv.sarif", "mv.sarif"):
+    s = json.load(open(f"{work}/{name}"))
+    assert s["version"] == "2.1.0" and len(s["runs"]) == 1
+    run = s["runs"][0]
+    rules = {r["id"] for r in run["tool"]["driver"]["rules"]}
+    for r in run["results"]:
+        assert r["ruleId"] in rules and r["level"] in ("error", "warning", "note"), r
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri and not uri.startswith("/") and " " not in uri, uri
+    res = {r["ruleId"]: r for r in run["results"]}
+    assert "CVE-2099-0101" in res and res["CVE-2099-0101"]["level"] == "error"
+    assert res["CVE-2099-0101"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bin/busybox"
+    assert res["CVE-2099-0103"].get("suppressions"), "VEX-suppressed CVE must be a suppressed result"
+print("ok: vulnerabilities in CycloneDX (scan and match) valid; SARIF structure, KEV, VEX and platform rule hold")
+PY

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "match/db.hpp"
 #include "match/import.hpp"
@@ -125,12 +126,13 @@ class MatchFixture : public ::testing::Test {
     EXPECT_EQ(sum->kev, 1);
   }
 
-  std::vector<VulnMatch> run(const std::vector<Component>& comps) {
+  std::vector<VulnMatch> run(const std::vector<Component>& comps, std::set<std::string> arches = {}) {
     auto db = VulnDb::open(db_path, false);
     EXPECT_TRUE(db);
     auto data = MatchData::builtin();
     EXPECT_TRUE(data) << data.error().message;
     Matcher matcher(**db, *data);
+    matcher.set_kernel_arches(std::move(arches));
     return matcher.match(comps);
   }
 
@@ -345,6 +347,63 @@ TEST(MatchLifecycle, EndOfLifeAndAge) {
   EXPECT_TRUE(has("component:u-boot@2013.07", "outdated"));
   EXPECT_FALSE(has("component:u-boot@2025.01", "outdated"));
   EXPECT_EQ(notes.size(), 4u);  // the two end-of-life notes, BusyBox and the old U-Boot
+}
+
+TEST(MatchDescription, FixPerReleaseSeries) {
+  const char* d = "OpenSSL before 0.9.8s and 1.x before 1.0.0f, when RFC 3779 support is enabled, allows ...";
+  EXPECT_EQ(description_fix_for_series(d, "0.9.8zh", Scheme::openssl), "0.9.8s");
+  EXPECT_EQ(description_fix_for_series(d, "1.0.0e", Scheme::openssl), "1.0.0f");
+  EXPECT_EQ(description_fix_for_series(d, "1.0.1u", Scheme::openssl), "");  // no statement for 1.0.1
+  const char* e = "The dtls1_reassemble_fragment function in OpenSSL before 0.9.8za, 1.0.0 before 1.0.0m, and 1.0.1 "
+                  "before 1.0.1h does not properly validate fragment lengths.";
+  EXPECT_EQ(description_fix_for_series(e, "1.0.1g", Scheme::openssl), "1.0.1h");
+  EXPECT_EQ(description_fix_for_series(e, "3.0.2", Scheme::openssl), "");
+  // One series only: no more precise than the CPE range.
+  EXPECT_EQ(description_fix_for_series("Stack-based buffer overflow in dnsmasq before 2.78 allows ...", "2.66",
+                                       Scheme::generic), "");
+}
+
+TEST_F(MatchFixture, FeaturesIntroducedLaterRuleOut) {
+  TempDir d2;
+  std::string feedp = d2.write(
+      "f.json", feed({item("CVE-2099-3001", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                                            R"("versionEndIncluding":"2.78")")) + "]",
+                           "A vulnerability was found in the implementation of DNSSEC in Dnsmasq up to and including 2.78."),
+                      item("CVE-2099-3002", "[" + or_node(m("cpe:2.3:a:denx:u-boot:*:*:*:*:*:*:*:*", true,
+                                                            R"("versionEndExcluding":"2021.04")")) + "]",
+                           "The data does not fit the buffer in U-Boot.")}));
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(import_sources(**db, {feedp}, {}));
+  auto old = run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")});
+  ASSERT_TRUE(find(old, "CVE-2099-3001", "dnsmasq"));
+  EXPECT_EQ(find(old, "CVE-2099-3001", "dnsmasq")->status, VulnStatus::not_affected);
+  EXPECT_NE(find(old, "CVE-2099-3001", "dnsmasq")->reason.find("2.69"), std::string::npos);
+  auto newer = run({comp("dnsmasq", "2.75", "a:thekelleys:dnsmasq")});
+  EXPECT_EQ(find(newer, "CVE-2099-3001", "dnsmasq")->status, VulnStatus::affected);
+  // "fit" in lower case is English, not the FIT image format.
+  auto uboot = run({comp("u-boot", "1.1.4", "a:denx:u-boot")});
+  ASSERT_TRUE(find(uboot, "CVE-2099-3002", "u-boot"));
+  EXPECT_EQ(find(uboot, "CVE-2099-3002", "u-boot")->status, VulnStatus::affected);
+}
+
+TEST_F(MatchFixture, KernelCodeOfAnotherArchitectureRulesOut) {
+  TempDir d2;
+  std::string feedp = d2.write(
+      "a.json", feed({item("CVE-2099-4001", "[" + or_node(m("cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*", true,
+                                                            R"("versionEndExcluding":"4.8")")) + "]",
+                           "The __get_user_asm_ex macro in arch/x86/include/asm/uaccess.h in the Linux kernel leaks.")}));
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(import_sources(**db, {feedp}, {}));
+  Component k = comp("linux-kernel", "2.6.36", "o:linux:linux_kernel");
+  auto mips = run({k}, {"mips"});
+  ASSERT_TRUE(find(mips, "CVE-2099-4001", "linux-kernel"));
+  EXPECT_EQ(find(mips, "CVE-2099-4001", "linux-kernel")->status, VulnStatus::not_affected);
+  EXPECT_EQ(find(run({k}, {"x86"}), "CVE-2099-4001", "linux-kernel")->status, VulnStatus::affected);
+  EXPECT_EQ(find(run({k}), "CVE-2099-4001", "linux-kernel")->status, VulnStatus::affected);  // unknown: kept
+  EXPECT_EQ(kernel_arch_dir("AArch64"), "arm64");
+  EXPECT_EQ(kernel_arch_dir("other"), "");
 }
 
 // Real NVD configurations (../shared/realdata): skips when the data is absent.

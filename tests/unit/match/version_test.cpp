@@ -123,12 +123,35 @@ TEST(VersionSchemes, TotalOrderProperties) {
       for (const auto& b : v) {
         ASSERT_EQ(cmp(s, a, b), -cmp(s, b, a)) << to_string(s) << " " << a << " vs " << b;
         for (const auto& c : v) {
-          if (cmp(s, a, b) <= 0 && cmp(s, b, c) <= 0)
+          if (cmp(s, a, b) <= 0 && cmp(s, b, c) <= 0) {
             ASSERT_LE(cmp(s, a, c), 0) << to_string(s) << " " << a << " <= " << b << " <= " << c;
+          }
         }
       }
     }
   }
+}
+
+// Firmware strings are arbitrary bytes (NUL, non-ASCII, separators only): every scheme must stay
+// reflexive and antisymmetric on them, and never read outside the views (ASan builds check that).
+TEST(VersionSchemes, RandomBytesRobustness) {
+  std::mt19937 rng(12345);
+  auto random_string = [&] {
+    std::string s(rng() % 24, '\0');
+    for (char& c : s) c = static_cast<char>(rng() % 256);
+    return s;
+  };
+  for (int i = 0; i < 2000; ++i) {
+    std::string a = random_string(), b = random_string();
+    if (i % 2) a = "1.0." + a;  // half of them past the numeric prefix, into the suffix parsers
+    for (Scheme s : {Scheme::generic, Scheme::openssl, Scheme::kernel, Scheme::debian, Scheme::semver}) {
+      ASSERT_EQ(cmp(s, a, a), 0) << to_string(s);
+      ASSERT_EQ(cmp(s, a, b), -cmp(s, b, a)) << to_string(s);
+      (void)plausible_version(s, a);
+    }
+  }
+  EXPECT_EQ(cmp(Scheme::generic, std::string("1.0\xc3\xa4"), "1.0"), 0);  // non-ASCII bytes only separate
+  EXPECT_EQ(cmp(Scheme::debian, std::string("1.0\0", 4), "1.0"), 1);      // dpkg: non-letters after letters
 }
 
 }  // namespace
