@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <iostream>
 #include <mutex>
@@ -345,6 +346,10 @@ int run_match(const std::string& sbom_path, const std::string& db_path_opt, cons
     return kExitInternal;
   }
   match::Matcher matcher(**db, *data);
+  std::set<std::string> arches;
+  for (const auto& m : comps->elf_machines)
+    if (auto a = match::kernel_arch_dir(m); !a.empty()) arches.insert(a);
+  matcher.set_kernel_arches(std::move(arches));
   auto matches = matcher.match(comps->components);
   for (const auto& f : vex) {
     auto st = match::load_vex_file(f);

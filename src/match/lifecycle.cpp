@@ -144,7 +144,7 @@ std::vector<LifecycleNote> evaluate_lifecycle(const std::vector<Component>& comp
         if (age > static_cast<int>(opt.max_age_years * 12)) {
           n.kind = "outdated";
           n.date = released;
-          n.detail = fmt::format("{} {} was released in {}, {:.0f} years before {}, more than the {:.0f}-year limit",
+          n.detail = fmt::format("{} {} was released in {}, {:.1f} years before {}, more than the {:g}-year limit",
                                  n.component_name, c.version, released, age / 12.0, today, opt.max_age_years);
           out.push_back(std::move(n));
         }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+
+#include <tbb/parallel_for.h>
 #include <cctype>
 #include <set>
 
@@ -347,12 +349,13 @@ struct SimpleConfig {
   bool simple = false;
   std::vector<const CpeMatch*> linear;  // ranges, every-version and update-specific entries
   std::vector<std::pair<std::string, const CpeMatch*>> exact;  // unescaped version, entry
-  bool sorted = false;  // sorted on second use: a candidate seen by one subject only is scanned
-  unsigned uses = 0;
+  bool sorted = false;  // sorted when several subjects share the list; scanned otherwise
 };
 
 struct Candidate {
   StoredCve cve;
+  std::optional<EpssEntry> epss;  // read in the serial phase: the connection is not thread-safe
+  bool epss_read = false;
   bool decoded = false;
   std::vector<Configuration> configs;
   std::vector<SimpleConfig> simple;  // parallel to configs
@@ -604,20 +607,24 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& k : subjects[i].keys) by_cpe[k].push_back(i);
   }
 
-  std::vector<VulnMatch> out;
   // Loaded once per run: the kernel fix data and KEV are small, and per-CVE queries dominate otherwise.
   KernelData kd;
   bool kernel_loaded = false;
   std::map<std::string, std::vector<std::shared_ptr<Candidate>>> candidate_cache;
   std::map<std::string, KevInfo> kev;
   for (auto& [id, info] : db_.all_kev()) kev.emplace(std::move(id), std::move(info));
-  for (const auto& s : subjects) {
+  // Phase 1, serial (the database connection is not shared between threads): each subject's
+  // candidate list, the configurations it will evaluate decoded, and exact-version lists sorted
+  // where several subjects share them.
+  std::vector<const std::vector<std::shared_ptr<Candidate>>*> cand_of(subjects.size(), nullptr);
+  std::map<const void*, unsigned> sharing;
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    const Subject& s = subjects[si];
     ++st.components;
     if (s.version.empty() || !plausible_version(s.scheme, s.version) || s.cpes.empty()) {
       st.without_version += s.version.empty() || !plausible_version(s.scheme, s.version);
       continue;
     }
-    const Component& c = *s.c;
     bool kernel = s.scheme == Scheme::kernel;
     // The candidates depend only on the product names; images and fleets repeat products, so
     // each list (with its decoded configurations) is built once.
@@ -658,6 +665,44 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       }
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
     }
+    cand_of[si] = &cached->second;
+    ++sharing[&cached->second];
+    for (const auto& cand : cached->second) {
+      if (!cand->epss_read) {
+        cand->epss_read = true;
+        cand->epss = db_.epss(cand->cve.id);
+      }
+      if (cand->decoded) continue;
+      // Kernel CVEs the fix data decides need no configuration.
+      if (kernel && kernel_verdict(kd, cand->cve.id, s.version, true)) continue;
+      cand->decoded = true;
+      if (auto cfg = unpack_configurations(cand->cve.packed_config)) cand->configs = std::move(*cfg);
+      for (const auto& conf : cand->configs) cand->simple.push_back(make_simple(conf, s.scheme));
+    }
+  }
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    if (!cand_of[si] || sharing[cand_of[si]] < 2) continue;
+    for (const auto& cand : *cand_of[si])
+      for (auto& sc : cand->simple)
+        if (!sc.sorted && sc.exact.size() > 8) {
+          Scheme scheme = subjects[si].scheme;
+          std::stable_sort(sc.exact.begin(), sc.exact.end(), [&](const auto& x, const auto& y) {
+            return compare_versions(scheme, x.first, y.first) < 0;
+          });
+          sc.sorted = true;
+        }
+  }
+
+  // Phase 2, parallel: every subject evaluated on its own; only read-only data is shared.
+  std::vector<std::vector<VulnMatch>> per_subject(subjects.size());
+  std::vector<MatchStats> per_stats(subjects.size());
+  auto evaluate = [&](std::size_t si) {
+    if (!cand_of[si]) return;
+    const Subject& s = subjects[si];
+    const Component& c = *s.c;
+    bool kernel = s.scheme == Scheme::kernel;
+    std::vector<VulnMatch>& out = per_subject[si];
+    MatchStats& st = per_stats[si];
     std::vector<std::string> applets;
     for (const auto& [k, v] : c.properties)
       if (k == "busybox:applets") applets = split_csv(v);
@@ -665,7 +710,20 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
     searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
 
-    for (const auto& cand : cached->second) {
+    // The candidates of one subject are independent too (a kernel has thousands): chunks of them
+    // run in parallel and are merged in order, so the result does not depend on scheduling.
+    const auto& cands = *cand_of[si];
+    const std::size_t n_cands = cands.size();
+    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n_cands / 64));
+    std::vector<std::vector<VulnMatch>> chunk_out(n_chunks);
+    std::vector<MatchStats> chunk_stats(n_chunks);
+    std::vector<VulnMatch>& subject_out = out;
+    MatchStats& subject_stats = st;
+    tbb::parallel_for(std::size_t{0}, n_chunks, [&](std::size_t chunk) {
+    std::vector<VulnMatch>& out = chunk_out[chunk];
+    MatchStats& st = chunk_stats[chunk];
+    for (std::size_t ci_ = chunk * n_cands / n_chunks; ci_ < (chunk + 1) * n_cands / n_chunks; ++ci_) {
+      const auto& cand = cands[ci_];
       const StoredCve& cve = cand->cve;
       ++st.candidates;
       VulnMatch m;
@@ -683,14 +741,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       if (!decided) {
         Evaluator ev(s, subjects, by_cpe);
         Eval best;
-        if (!cand->decoded) {
-          cand->decoded = true;
-          if (auto cfg = unpack_configurations(cve.packed_config)) cand->configs = std::move(*cfg);
-          for (const auto& conf : cand->configs) cand->simple.push_back(make_simple(conf, s.scheme));
-        }
         for (std::size_t ci = 0; ci < cand->configs.size(); ++ci) {
           const Configuration& conf = cand->configs[ci];
-          const SimpleConfig& sc = cand->simple[ci];  // mutable use through cand->simple[ci] below
+          const SimpleConfig& sc = cand->simple[ci];
           if (sc.simple) {
             Eval e;
             for (const CpeMatch* mp : sc.linear) {
@@ -704,13 +757,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
               e.range = h.range;
             }
             if ((!e.self_hit || e.all_versions) && !sc.exact.empty()) {
-              SimpleConfig& msc = cand->simple[ci];
-              if (++msc.uses == 2 && !msc.sorted) {
-                std::stable_sort(msc.exact.begin(), msc.exact.end(), [&](const auto& a, const auto& b) {
-                  return compare_versions(s.scheme, a.first, b.first) < 0;
-                });
-                msc.sorted = true;
-              }
+              const SimpleConfig& msc = sc;
               auto take = [&](const std::pair<std::string, const CpeMatch*>& x) {
                 if (!names_subject(x.second->criteria, s.keys)) return false;
                 e.state = Tri::yes;
@@ -786,9 +833,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         m.kev_due_date = k->second.due_date;
         m.kev_ransomware = k->second.ransomware;
       }
-      if (auto e = db_.epss(cve.id)) {
-        m.epss = e->score;
-        m.epss_percentile = e->percentile;
+      if (cand->epss) {
+        m.epss = cand->epss->score;
+        m.epss_percentile = cand->epss->percentile;
       }
       if (m.matcher == "nvd-cpe" && !cve.description.empty()) {
         // The description's own per-series statement is more precise than a coarse CPE range.
@@ -862,6 +909,21 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       else ++st.ruled_out;
       out.push_back(std::move(m));
     }
+    });
+    for (std::size_t k = 0; k < n_chunks; ++k) {
+      subject_stats.candidates += chunk_stats[k].candidates;
+      subject_stats.matched += chunk_stats[k].matched;
+      subject_stats.ruled_out += chunk_stats[k].ruled_out;
+      for (auto& m : chunk_out[k]) subject_out.push_back(std::move(m));
+    }
+  };
+  tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { evaluate(si); });
+  std::vector<VulnMatch> out;
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    st.candidates += per_stats[si].candidates;
+    st.matched += per_stats[si].matched;
+    st.ruled_out += per_stats[si].ruled_out;
+    for (auto& m : per_subject[si]) out.push_back(std::move(m));
   }
   // Sorted through an index: moving whole matches around costs more than the comparisons.
   std::vector<std::size_t> idx(out.size());

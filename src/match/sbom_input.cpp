@@ -66,6 +66,19 @@ Result<SbomComponents> read_cyclonedx_components(std::string_view text) {
     if (spec != "1.4" && spec != "1.5" && spec != "1.6")
       return fail(Errc::unsupported, fmt::format("CycloneDX specVersion '{}' (1.4, 1.5 and 1.6 are read)", spec));
     if (j.contains("components")) collect(j["components"], out, 0);
+    if (j.contains("metadata") && j["metadata"].contains("component") &&
+        j["metadata"]["component"].contains("properties") && j["metadata"]["component"]["properties"].is_array())
+      for (const auto& p : j["metadata"]["component"]["properties"])
+        if (str(p, "name") == "iotaudit:elf_machines") {
+          std::string v = str(p, "value");
+          for (std::size_t pos = 0; pos <= v.size();) {
+            std::size_t c = v.find(',', pos);
+            std::string item = v.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+            if (!item.empty()) out.elf_machines.push_back(item);
+            if (c == std::string::npos) break;
+            pos = c + 1;
+          }
+        }
   } catch (const nlohmann::json::exception& e) {
     return fail(Errc::malformed, e.what());
   }

@@ -14,6 +14,7 @@ struct SbomComponents {
   std::vector<Component> components;
   std::map<std::string, std::string> locations;  // bom-ref -> first evidence location (path in firmware)
   std::size_t skipped = 0;                       // entries without a name or version
+  std::vector<std::string> elf_machines;         // metadata.component property iotaudit:elf_machines
 };
 
 // Accepts CycloneDX 1.4-1.6 JSON. Components are taken from `components` (recursively) with

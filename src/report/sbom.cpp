@@ -99,6 +99,16 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
   root["bom-ref"] = "firmware";
   root["name"] = r.input.name;
   if (!r.input.sha256.empty()) root["hashes"] = ordered_json::array({{{"alg", "SHA-256"}, {"content", r.input.sha256}}});
+  {
+    // The architectures of the image's executables, so `iotaudit match` can apply the kernel
+    // architecture rule without the firmware.
+    std::set<std::string> machines;
+    for (const auto& e : r.facts.elves) machines.insert(e.machine_name);
+    std::string list;
+    for (const auto& m : machines) list += (list.empty() ? "" : ",") + m;
+    if (!list.empty())
+      root["properties"] = ordered_json::array({{{"name", "iotaudit:elf_machines"}, {"value", list}}});
+  }
   meta["component"] = root;
   j["metadata"] = meta;
 
