@@ -9,6 +9,7 @@
 #include <set>
 
 #include "match/db.hpp"
+#include "match/feeds/nvd_json.hpp"
 #include "match/import.hpp"
 #include "match/lifecycle.hpp"
 #include "match/matcher.hpp"
@@ -305,6 +306,43 @@ TEST(MatchFeeds, SniffsEachSource) {
   EXPECT_EQ(sniff_source("CVEid: (breaks) - (fixes)\n", "CVEs.txt"), "kernel-cves-txt");
   EXPECT_EQ(sniff_source(R"({"dataType": "CVE_RECORD", "cveMetadata": {}})", "c.json"), "cve-json-5");
   EXPECT_EQ(sniff_source("hello", "x.txt"), "");
+}
+
+TEST(MatchFeeds, NvdApi20Page) {
+  std::string page = R"J({"resultsPerPage":2,"startIndex":0,"totalResults":2,"format":"NVD_CVE","version":"2.0",
+    "timestamp":"2024-05-01T00:00:00.000","vulnerabilities":[
+    {"cve":{"id":"CVE-2099-5001","sourceIdentifier":"x","published":"2099-01-01T00:00:00.000","lastModified":"2099-02-01T00:00:00.000",
+      "vulnStatus":"Analyzed","descriptions":[{"lang":"es","value":"Un fallo."},{"lang":"en","value":"A flaw in dnsmasq."}],
+      "metrics":{"cvssMetricV31":[{"source":"other","type":"Secondary","cvssData":{"version":"3.1","vectorString":"CVSS:3.1/AV:L","baseScore":3.3,"baseSeverity":"LOW"}},
+                                  {"source":"nvd@nist.gov","type":"Primary","cvssData":{"version":"3.1","vectorString":"CVSS:3.1/AV:N","baseScore":9.8,"baseSeverity":"CRITICAL"}}],
+                 "cvssMetricV2":[{"source":"nvd@nist.gov","type":"Primary","cvssData":{"version":"2.0","vectorString":"AV:N/AC:L/Au:N/C:P/I:P/A:P","baseScore":7.5},"baseSeverity":"HIGH"}]},
+      "weaknesses":[{"source":"nvd@nist.gov","type":"Primary","description":[{"lang":"en","value":"CWE-787"}]}],
+      "configurations":[{"operator":"AND","nodes":[
+        {"operator":"OR","negate":false,"cpeMatch":[{"vulnerable":true,"criteria":"cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*","versionEndExcluding":"2.83","matchCriteriaId":"A"}]},
+        {"operator":"OR","negate":false,"cpeMatch":[{"vulnerable":false,"criteria":"cpe:2.3:h:acme:router:-:*:*:*:*:*:*:*","matchCriteriaId":"B"}]}]}]}},
+    {"cve":{"id":"CVE-2099-5002","published":"2099-01-01T00:00:00.000","lastModified":"2099-02-01T00:00:00.000","vulnStatus":"Rejected",
+      "descriptions":[{"lang":"en","value":"Rejected reason: duplicate."}]}}]})J";
+  std::vector<CveRecord> recs;
+  std::string buf = page;
+  buf.resize(padded_capacity(page.size()));
+  auto info = parse_nvd_json(std::string_view(buf.data(), page.size()), [&](CveRecord&& r) { recs.push_back(std::move(r)); });
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->format, "nvd-api-2.0");
+  ASSERT_EQ(recs.size(), 2u);
+  EXPECT_EQ(recs[0].description, "A flaw in dnsmasq.");
+  EXPECT_DOUBLE_EQ(recs[0].cvss3_score, 9.8);  // the Primary (NVD) score, not the secondary one
+  EXPECT_EQ(recs[0].severity, "CRITICAL");
+  EXPECT_DOUBLE_EQ(recs[0].cvss2_score, 7.5);
+  EXPECT_EQ(recs[0].cwes, std::vector<std::string>{"CWE-787"});
+  ASSERT_EQ(recs[0].configurations.size(), 1u);
+  EXPECT_TRUE(recs[0].configurations[0].and_op);
+  ASSERT_EQ(recs[0].configurations[0].nodes.size(), 2u);
+  EXPECT_EQ(recs[0].configurations[0].nodes[0].matches[0].end_excluding, "2.83");
+  EXPECT_FALSE(recs[0].configurations[0].nodes[1].matches[0].vulnerable);
+  EXPECT_TRUE(recs[1].rejected);
+  auto products = vulnerable_products(recs[0].configurations);
+  ASSERT_EQ(products.size(), 1u);  // the router is a platform, not indexed
+  EXPECT_EQ(products[0].second, "dnsmasq");
 }
 
 TEST(MatchFeeds, KernelCvesTxtLines) {
