@@ -314,9 +314,11 @@ int run_db_import(const std::string& db_path, const std::vector<std::string>& so
     std::cerr << fmt::format("iotaudit: import failed: {}\n", sum.error().message);
     return sum.error().code == Errc::not_found || sum.error().code == Errc::invalid_argument ? kExitUsage : kExitInput;
   }
-  std::cout << fmt::format("imported {} files ({} unchanged) into {} in {:.2f} s: {} CVE records, {} KEV entries, {} "
+  std::cout << fmt::format("imported {} files ({} unchanged{}) into {} in {:.2f} s: {} CVE records, {} KEV entries, {} "
                            "EPSS scores, {} kernel fix records\n",
-                           sum->files, sum->skipped, db_path, sum->seconds, sum->cves, sum->kev, sum->epss, sum->kernel);
+                           sum->files, sum->skipped,
+                           sum->not_feeds ? fmt::format(", {} not feeds", sum->not_feeds) : std::string(), db_path,
+                           sum->seconds, sum->cves, sum->kev, sum->epss, sum->kernel);
   return kExitOk;
 }
 

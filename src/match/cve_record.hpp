@@ -39,6 +39,7 @@ struct CveRecord {
   double cvss2_score = -1, cvss3_score = -1;  // -1: absent
   std::string severity;                       // v3 base severity, else v2
   bool rejected = false;                      // "** REJECT **" records: kept out of matching
+  std::string origin = "nvd";                 // "nvd" or "cve5": NVD's analysis wins over a CNA record
   std::vector<Configuration> configurations;
 };
 

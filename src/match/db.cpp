@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS source(
 CREATE TABLE IF NOT EXISTS cve(
   id INTEGER PRIMARY KEY, cve_id TEXT NOT NULL UNIQUE, published TEXT, modified TEXT, description TEXT,
   cwes TEXT, severity TEXT, cvss2_vector TEXT, cvss2_score REAL, cvss3_vector TEXT, cvss3_score REAL,
-  cvss3_version TEXT, rejected INTEGER NOT NULL DEFAULT 0, config BLOB);
+  cvss3_version TEXT, rejected INTEGER NOT NULL DEFAULT 0, config BLOB, origin TEXT NOT NULL DEFAULT 'nvd');
 CREATE TABLE IF NOT EXISTS affects(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS affects_cve ON affects(cve);
 CREATE TABLE IF NOT EXISTS kev(
@@ -374,14 +374,20 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
                                   "records) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     st->upsert_cve.prepare(
         d, "INSERT INTO cve(cve_id, published, modified, description, cwes, severity, cvss2_vector, cvss2_score, "
-           "cvss3_vector, cvss3_score, cvss3_version, rejected, config) "
-           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+           "cvss3_vector, cvss3_score, cvss3_version, rejected, config, origin) "
+           "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
            "ON CONFLICT(cve_id) DO UPDATE SET published = excluded.published, modified = excluded.modified, "
            "description = excluded.description, cwes = excluded.cwes, severity = excluded.severity, "
            "cvss2_vector = excluded.cvss2_vector, cvss2_score = excluded.cvss2_score, "
            "cvss3_vector = excluded.cvss3_vector, cvss3_score = excluded.cvss3_score, "
-           "cvss3_version = excluded.cvss3_version, rejected = excluded.rejected, config = excluded.config "
-           "WHERE ifnull(excluded.modified, '') >= ifnull(cve.modified, '') RETURNING id");
+           "cvss3_version = excluded.cvss3_version, rejected = excluded.rejected, config = excluded.config, "
+           "origin = excluded.origin "
+           // NVD's analysis replaces a CNA (CVE JSON 5) record whatever the dates; a CNA record never
+           // replaces NVD's; within one origin the newer record wins.
+           "WHERE (excluded.origin = 'nvd' AND (cve.origin = 'cve5' OR "
+           "       ifnull(excluded.modified, '') >= ifnull(cve.modified, ''))) "
+           "   OR (excluded.origin = 'cve5' AND cve.origin = 'cve5' AND "
+           "       ifnull(excluded.modified, '') >= ifnull(cve.modified, '')) RETURNING id");
     st->del_affects.prepare(d, "DELETE FROM affects WHERE cve = ?1");
     st->add_affects.prepare(d, "INSERT INTO affects(vendor, product, cve) VALUES(?1, ?2, ?3)");
     st->put_kev.prepare(d, "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, vendor, product, name, "
@@ -459,6 +465,7 @@ Status VulnDb::put_cve(const CveRecord& r, const std::string& packed,
   s.text(1, r.id).opt_text(2, r.published).opt_text(3, r.modified).text(4, r.description).opt_text(5, cwes);
   s.opt_text(6, r.severity).opt_text(7, r.cvss2_vector).real(8, r.cvss2_score).opt_text(9, r.cvss3_vector);
   s.real(10, r.cvss3_score).opt_text(11, r.cvss3_version).integer(12, r.rejected ? 1 : 0).blob(13, packed);
+  s.text(14, r.origin);
   int rc = s.step();
   if (rc == SQLITE_DONE) return {};  // the stored record is newer
   if (rc != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: {}: {}", path_, r.id, sqlite3_errmsg(db_)));

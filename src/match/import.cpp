@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 
 #include "core/bytes.hpp"
 #include "core/hash.hpp"
+#include "match/feeds/cve5.hpp"
 #include "match/feeds/nvd_json.hpp"
 
 namespace iotaudit::match {
@@ -139,6 +141,8 @@ bool valid_cve_id(std::string_view s) {
 struct Parsed {
   std::string path, name, kind, format, data_date, sha256, error;
   bool skip = false;
+  bool from_dir = false;  // found by expanding a directory: a file of unknown kind is skipped, not an error
+  bool unknown = false;
   std::vector<CveRecord> cves;
   std::vector<std::string> packed;
   std::vector<std::vector<std::pair<std::string, std::string>>> products;
@@ -227,8 +231,22 @@ void parse_file(Parsed& p, VulnDb& db, const ImportOptions& opt, std::mutex& db_
     p.krange = std::move(*k);
     p.format = "linux-kernel-cves CVEs.txt";
     p.records = static_cast<std::int64_t>(p.krange.size());
-  } else if (p.kind == "cve-json-5" || p.kind == "osv") {
-    p.error = fmt::format("{}: {} records are recognised but not imported yet", p.name, p.kind);
+  } else if (p.kind == "cve-json-5") {
+    auto n = parse_cve5_json(text, [&](CveRecord&& r) {
+      r.origin = "cve5";
+      p.packed.push_back(pack_configurations(r.configurations));
+      p.products.push_back(vulnerable_products(r.configurations));
+      r.configurations.clear();
+      p.cves.push_back(std::move(r));
+    });
+    if (!n) return err(n.error());
+    p.kind = "cve5";
+    p.format = "cve-json-5";
+    p.records = static_cast<std::int64_t>(*n);
+  } else if (p.kind == "osv") {
+    p.error = fmt::format("{}: OSV records are recognised but not imported yet", p.name);
+  } else if (p.from_dir) {
+    p.unknown = true;
   } else {
     p.error = fmt::format("{}: not a feed iotaudit knows (NVD JSON 1.1 or API 2.0, CISA KEV JSON or CSV, EPSS CSV, "
                           "linux-kernel-cves stream_fixes.json or CVEs.txt)", p.name);
@@ -421,20 +439,30 @@ Result<std::vector<KernelRange>> parse_kernel_cves_txt(std::string_view text) {
 Result<ImportSummary> import_sources(VulnDb& db, const std::vector<std::string>& paths, const ImportOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::string> files;
+  std::set<std::string> from_dir;
   for (const auto& p : paths) {
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec)) {
+      // Feeds and their companions (schemas, READMEs, cmts.json); cvelistV5 nests records three
+      // levels deep. Files of unknown content found this way are skipped with a note.
       std::vector<std::string> inside;
-      for (const auto& e : std::filesystem::directory_iterator(p, ec)) {
-        if (!e.is_regular_file(ec)) continue;
+      namespace fs = std::filesystem;
+      for (auto it = fs::recursive_directory_iterator(p, fs::directory_options::none, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        const auto& e = *it;
         std::string n = e.path().filename().string();
-        // A directory holds feeds and their companions (schemas, READMEs, cmts.json); take the feeds.
+        if (e.is_directory(ec)) {
+          if (it.depth() >= 4 || (!n.empty() && n[0] == '.')) it.disable_recursion_pending();
+          continue;
+        }
+        if (!e.is_regular_file(ec)) continue;
         std::string ext = e.path().extension().string();
         if (n.find("schema") != std::string::npos || n == "cmts.json") continue;
         if (ext == ".gz" || ext == ".json" || ext == ".csv" || n == "CVEs.txt") inside.push_back(e.path().string());
       }
       if (ec) return fail(Errc::io, fmt::format("cannot list {}: {}", p, ec.message()));
       std::sort(inside.begin(), inside.end());
+      for (auto& f : inside) from_dir.insert(f);
       files.insert(files.end(), inside.begin(), inside.end());
     } else if (std::filesystem::exists(p, ec)) {
       files.push_back(p);
@@ -463,6 +491,7 @@ Result<ImportSummary> import_sources(VulnDb& db, const std::vector<std::string>&
               auto p = std::make_shared<Parsed>();
               p->path = files[next++];
               p->name = std::filesystem::path(p->path).filename().string();
+              p->from_dir = from_dir.count(p->path) > 0;
               return p;
             }) &
             tbb::make_filter<std::shared_ptr<Parsed>, std::shared_ptr<Parsed>>(
@@ -476,6 +505,11 @@ Result<ImportSummary> import_sources(VulnDb& db, const std::vector<std::string>&
                   if (failure) return;
                   if (!p->error.empty()) {
                     failure = Error{Errc::malformed, p->error};
+                    return;
+                  }
+                  if (p->unknown) {
+                    ++sum.not_feeds;
+                    if (opt.log) opt.log(fmt::format("{}: not a feed; skipped", p->name));
                     return;
                   }
                   if (p->skip) {

@@ -1,9 +1,10 @@
-// The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files), VEX
+// The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files, CVE JSON 5), VEX
 // documents, CPE names and the version schemes on arbitrary bytes.
 #include <cstdint>
 #include <string>
 
 #include "match/cpe.hpp"
+#include "match/feeds/cve5.hpp"
 #include "match/import.hpp"
 #include "match/version/scheme.hpp"
 #include "match/vex.hpp"
@@ -19,6 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse_kernel_stream_fixes(text);
   (void)parse_kernel_cves_txt(text);
   (void)parse_vex(text, "fuzz");
+  (void)parse_cve5_json(text, [](CveRecord&& r) {
+    if (r.id.rfind("CVE-", 0) != 0) __builtin_trap();
+  });
   if (auto c = parse_cpe(text)) {
     if (c->vendor().empty() || c->product().empty()) __builtin_trap();
   }

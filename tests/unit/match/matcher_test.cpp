@@ -345,6 +345,52 @@ TEST(MatchFeeds, NvdApi20Page) {
   EXPECT_EQ(products[0].second, "dnsmasq");
 }
 
+// CVE JSON 5 records (written here in the cvelistV5 shape): imported, matched by their CPE names
+// or vendor/product, and never replacing NVD's record of the same CVE.
+TEST_F(MatchFixture, CveJson5Records) {
+  TempDir d2;
+  std::string rec1 = R"J({"dataType":"CVE_RECORD","dataVersion":"5.1",
+    "cveMetadata":{"cveId":"CVE-2099-6001","state":"PUBLISHED","datePublished":"2099-03-01T00:00:00.000Z","dateUpdated":"2099-03-02T00:00:00.000Z"},
+    "containers":{"cna":{"providerMetadata":{"orgId":"x"},
+      "descriptions":[{"lang":"en","value":"A flaw in Acme Widget."}],
+      "affected":[{"vendor":"Acme","product":"Widget","defaultStatus":"unaffected",
+                   "versions":[{"version":"1.0","lessThan":"1.6","status":"affected","versionType":"semver"},
+                               {"version":"abc123","lessThan":"def456","status":"affected","versionType":"git"},
+                               {"version":"2.0","status":"unaffected"}]}],
+      "problemTypes":[{"descriptions":[{"lang":"en","cweId":"CWE-416","description":"CWE-416 Use After Free","type":"CWE"}]}],
+      "metrics":[{"cvssV3_1":{"version":"3.1","vectorString":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","baseScore":9.8,"baseSeverity":"CRITICAL"}}]},
+     "adp":[{"providerMetadata":{"orgId":"y"},
+      "affected":[{"vendor":"thekelleys","product":"dnsmasq","cpes":["cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*"],
+                   "defaultStatus":"unknown","versions":[{"version":"2.50","status":"affected"}]}]}]}})J";
+  // The same CVE as the fixture's NVD record CVE-2099-1001, newer: NVD's record must stay.
+  std::string rec2 = R"J({"dataType":"CVE_RECORD","dataVersion":"5.1",
+    "cveMetadata":{"cveId":"CVE-2099-1001","state":"PUBLISHED","datePublished":"2099-03-01T00:00:00.000Z","dateUpdated":"2100-01-01T00:00:00.000Z"},
+    "containers":{"cna":{"descriptions":[{"lang":"en","value":"CNA text."}],
+      "affected":[{"vendor":"thekelleys","product":"dnsmasq","versions":[{"version":"0","lessThan":"2.10","status":"affected"}]}]}}})J";
+  std::filesystem::create_directories(d2.path / "cves" / "2099" / "6xxx");
+  std::ofstream(d2.path / "cves" / "2099" / "6xxx" / "CVE-2099-6001.json") << rec1;
+  std::filesystem::create_directories(d2.path / "cves" / "2099" / "1xxx");
+  std::ofstream(d2.path / "cves" / "2099" / "1xxx" / "CVE-2099-1001.json") << rec2;
+  std::ofstream(d2.path / "cves" / "delta.json") << R"({"fetchTime":"2099-03-02"})";  // not a record: skipped
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  auto sum = import_sources(**db, {d2.path.string()}, {});
+  ASSERT_TRUE(sum) << sum.error().message;
+  EXPECT_EQ(sum->cves, 2);
+  EXPECT_EQ(sum->not_feeds, 1u);
+  db->reset();
+  auto w = run({comp("widget", "1.4", "a:acme:widget")});
+  ASSERT_TRUE(find(w, "CVE-2099-6001", "widget"));
+  EXPECT_DOUBLE_EQ(find(w, "CVE-2099-6001", "widget")->cvss3_score, 9.8);
+  EXPECT_EQ(find(w, "CVE-2099-6001", "widget")->cwes, std::vector<std::string>{"CWE-416"});
+  EXPECT_FALSE(find(run({comp("widget", "1.6", "a:acme:widget")}), "CVE-2099-6001", "widget"));
+  EXPECT_TRUE(find(run({comp("dnsmasq", "2.50", "a:thekelleys:dnsmasq")}), "CVE-2099-6001", "dnsmasq"));
+  // NVD's CVE-2099-1001 (< 2.78) still decides, not the CNA's "< 2.10".
+  auto d = run({comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")});
+  ASSERT_TRUE(find(d, "CVE-2099-1001", "dnsmasq"));
+  EXPECT_EQ(find(d, "CVE-2099-1001", "dnsmasq")->description, "A flaw.");
+}
+
 TEST(MatchFeeds, KernelCvesTxtLines) {
   auto r = parse_kernel_cves_txt("CVEid: (breaks) - (fixes) (versions)\n\nCVE-2006-3635: a - b (v2.6.12-rc2 to v2.6.26-rc5)\n"
                                  "CVE-2004-0230: (n/a) - c (unk to v3.6-rc1)\nCVE-2003-1604: a - a (CVE Caused by Backporting)\n"
