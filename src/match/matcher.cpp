@@ -846,8 +846,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
                                  "series: before {}", m.found, s.version, fix);
         }
         // A feature the product gained later than this version.
-        std::string text = lower(cve.description);
+        std::string text;
         for (const auto& f : data_.features) {
+          if (f.component == c.id && text.empty()) text = lower(cve.description);
           if (m.status != VulnStatus::affected || f.component != c.id) continue;
           for (const auto& w : f.words) {
             // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.

@@ -7,7 +7,6 @@
 //   pre-release word ("rc2", "beta1") < number with a pre-release suffix ("0rc1") < number <
 //   number with another suffix ("2a", "9p1") < other word ("openwrt"),
 // numbers by value first. Pre-release words: dev < alpha < beta < pre = test < rc.
-#include <array>
 
 #include "match/version/schemes_internal.hpp"
 
@@ -75,34 +74,16 @@ Component parse_component(std::string_view part) {
   return c;
 }
 
-// Up to 24 components are compared (no allocation on the matcher's hot path); longer, hostile
-// strings compare equal beyond them, which keeps the order consistent.
-struct Components {
-  std::array<Component, 24> items{};
-  std::size_t count = 0;
-  std::size_t size() const { return count; }
-  const Component& operator[](std::size_t i) const { return items[i]; }
-};
-
-Components components(std::string_view s) {
-  Components out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && !is_digit(s[i]) && !is_alpha(s[i])) ++i;
-    if (i >= s.size()) break;
-    std::size_t j = i;
-    // A component is a digit run with the letters and digits glued to it, or a word with its digits.
-    while (j < s.size() && (is_digit(s[j]) || is_alpha(s[j]))) ++j;
-    std::string_view part = s.substr(i, j - i);
-    // "2rc1" stays one component; "1a2b" likewise: the suffix compares as text.
-    if (out.count < out.items.size()) out.items[out.count++] = parse_component(part);
-    i = j;
-  }
-  // Trailing zero components are equal to missing ones.
-  while (out.count > 0 && out.items[out.count - 1].cls == 1 && out.items[out.count - 1].suffix == 1 &&
-         compare_digits(out.items[out.count - 1].number, "0") == 0)
-    --out.count;
-  return out;
+// The next component at or after `pos`; false at the end of the string.
+bool next_component(std::string_view s, std::size_t& pos, Component& out) {
+  while (pos < s.size() && !is_digit(s[pos]) && !is_alpha(s[pos])) ++pos;
+  if (pos >= s.size()) return false;
+  std::size_t j = pos;
+  // A component is a digit run with the letters and digits glued to it, or a word with its digits.
+  while (j < s.size() && (is_digit(s[j]) || is_alpha(s[j]))) ++j;
+  out = parse_component(s.substr(pos, j - pos));
+  pos = j;
+  return true;
 }
 
 int compare_component(const Component& a, const Component& b) {
@@ -125,15 +106,16 @@ int compare_component(const Component& a, const Component& b) {
 }  // namespace
 
 int compare_generic(std::string_view a, std::string_view b) {
-  Components ca = components(a), cb = components(b);
+  // Component by component, without materialising either list (this is the matcher's inner
+  // loop). A missing component compares as "0", so trailing zeros never matter: 1.2 == 1.2.0.
   static const Component kZero{1, "0", 1, 0, {}, {}};
-  std::size_t n = ca.size() > cb.size() ? ca.size() : cb.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const Component& x = i < ca.size() ? ca[i] : kZero;
-    const Component& y = i < cb.size() ? cb[i] : kZero;
-    if (int c = compare_component(x, y); c != 0) return c;
+  std::size_t pa = 0, pb = 0;
+  while (true) {
+    Component x, y;
+    bool ha = next_component(a, pa, x), hb = next_component(b, pb, y);
+    if (!ha && !hb) return 0;
+    if (int c = compare_component(ha ? x : kZero, hb ? y : kZero); c != 0) return c;
   }
-  return 0;
 }
 
 }  // namespace iotaudit::match::detail
