@@ -7,6 +7,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <tbb/task_arena.h>
 
 #include "analyze/analyzer.hpp"
 #include "comply/catalog.hpp"
@@ -68,7 +69,13 @@ Status attach_vulnerabilities(Facts& facts, const ScanOptions& opts) {
   for (const auto& e : facts.elves)
     if (auto a = match::kernel_arch_dir(e.machine_name); !a.empty()) arches.insert(a);
   matcher.set_kernel_arches(std::move(arches));
-  facts.vulns = matcher.match(facts.components);
+  // The matcher runs in parallel; -j bounds it like the rest of the scan.
+  if (opts.jobs > 0) {
+    tbb::task_arena arena(static_cast<int>(opts.jobs));
+    arena.execute([&] { facts.vulns = matcher.match(facts.components); });
+  } else {
+    facts.vulns = matcher.match(facts.components);
+  }
   if (!opts.vex_files.empty()) {
     std::vector<match::VexStatement> statements;
     for (const auto& f : opts.vex_files) {
