@@ -555,7 +555,10 @@ Result<MatchData> MatchData::parse(std::string_view text) {
         FeatureRule r;
         r.component = f.at("component").get<std::string>();
         r.words = f.at("words").get<std::vector<std::string>>();
-        r.since = f.at("since").get<std::string>();
+        // "since": the first version with the feature; "never": the product has never had it (the
+        // CVE concerns a distribution's patch).
+        r.never = f.value("never", false);
+        r.since = r.never ? "" : f.at("since").get<std::string>();
         r.basis = f.at("basis").get<std::string>();
         d.features.push_back(std::move(r));
       }
@@ -854,11 +857,13 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
             // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.
             bool acronym = std::none_of(w.begin(), w.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); });
             bool named = acronym ? has_word(cve.description, w) : has_word(text, lower(w));
-            if (!named || compare_versions(s.scheme, s.version, f.since) >= 0) continue;
+            if (!named || (!f.never && compare_versions(s.scheme, s.version, f.since) >= 0)) continue;
             m.status = VulnStatus::not_affected;
             m.justification = "code_not_present";
-            m.reason = fmt::format("the CVE concerns {}, which {} gained in {} ({}); this is {}", w,
-                                   c.name.empty() ? c.id : c.name, f.since, f.basis, s.version);
+            m.reason = f.never ? fmt::format("the CVE concerns {}, which {} does not have ({})", w,
+                                             c.name.empty() ? c.id : c.name, f.basis)
+                               : fmt::format("the CVE concerns {}, which {} gained in {} ({}); this is {}", w,
+                                             c.name.empty() ? c.id : c.name, f.since, f.basis, s.version);
             break;
           }
         }

@@ -465,6 +465,15 @@ TEST_F(MatchFixture, FeaturesIntroducedLaterRuleOut) {
   EXPECT_NE(find(old, "CVE-2099-3001", "dnsmasq")->reason.find("2.69"), std::string::npos);
   auto newer = run({comp("dnsmasq", "2.75", "a:thekelleys:dnsmasq")});
   EXPECT_EQ(find(newer, "CVE-2099-3001", "dnsmasq")->status, VulnStatus::affected);
+  // A feature upstream never had.
+  TempDir d3;
+  std::string f3 = d3.write("g.json", feed({item("CVE-2099-3003", "[" + or_node(m("cpe:2.3:a:dropbear_ssh_project:dropbear_ssh:*:*:*:*:*:*:*:*", true,
+                                                                                 R"("versionEndExcluding":"2013.59")")) + "]",
+                                                  "dropbear before 2013.59 with GSSAPI leaks whether a username is valid.")}));
+  ASSERT_TRUE(import_sources(**db, {f3}, {}));
+  auto gss = run({comp("dropbear", "2012.55", "a:dropbear_ssh_project:dropbear_ssh")});
+  ASSERT_TRUE(find(gss, "CVE-2099-3003", "dropbear"));
+  EXPECT_EQ(find(gss, "CVE-2099-3003", "dropbear")->status, VulnStatus::not_affected);
   // "fit" in lower case is English, not the FIT image format.
   auto uboot = run({comp("u-boot", "1.1.4", "a:denx:u-boot")});
   ASSERT_TRUE(find(uboot, "CVE-2099-3002", "u-boot"));
