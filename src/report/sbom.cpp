@@ -106,8 +106,15 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
     for (const auto& e : r.facts.elves) machines.insert(e.machine_name);
     std::string list;
     for (const auto& m : machines) list += (list.empty() ? "" : ",") + m;
-    if (!list.empty())
-      root["properties"] = ordered_json::array({{{"name", "iotaudit:elf_machines"}, {"value", list}}});
+    ordered_json props = ordered_json::array();
+    if (!list.empty()) props.push_back({{"name", "iotaudit:elf_machines"}, {"value", list}});
+    // Whether `vulnerabilities` below was checked against a database, and which: an SBOM without
+    // vulnerabilities proves nothing unless this says a database was used.
+    const VulnScanInfo& vi = r.facts.vuln_info;
+    props.push_back({{"name", "iotaudit:vulnerability_database"},
+                     {"value", vi.database_present ? fmt::format("{} ({})", vi.database_path, vi.database_note)
+                                                   : "none: " + vi.database_note}});
+    root["properties"] = props;
   }
   meta["component"] = root;
   j["metadata"] = meta;
