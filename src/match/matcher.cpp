@@ -89,6 +89,25 @@ void version_update(std::string_view cpe, std::string_view& version, std::string
   }
 }
 
+// A cheap necessary condition for two versions to be equal under a scheme: the same leading number
+// (leading zeros and a "v" aside). Most exact-version entries of a configuration fail it, and
+// skip the full comparison. Debian versions (epochs) are always compared in full.
+bool may_be_equal(Scheme scheme, std::string_view a, std::string_view b) {
+  if (scheme == Scheme::debian) return true;
+  auto lead = [](std::string_view v) {
+    if (!v.empty() && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
+    std::size_t n = 0;
+    while (n < v.size() && v[n] >= '0' && v[n] <= '9') ++n;
+    std::string_view d = v.substr(0, n);
+    while (d.size() > 1 && d[0] == '0') d.remove_prefix(1);
+    return std::pair{d, n > 0};
+  };
+  auto [da, na] = lead(a);
+  auto [db, nb] = lead(b);
+  if (!na || !nb) return true;  // not a leading number: let the scheme decide
+  return da == db;
+}
+
 std::string unescaped(std::string_view v) {
   return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
 }
@@ -128,7 +147,7 @@ EntryHit entry_matches(const CpeMatch& m, const Subject& s) {
   }
   bool plain = ver.find('\\') == std::string_view::npos && (upd.empty() || upd == "*" || upd == "-");
   if (plain) {
-    if (compare_versions(s.scheme, v, ver) != 0) return h;
+    if (!may_be_equal(s.scheme, v, ver) || compare_versions(s.scheme, v, ver) != 0) return h;
     h.hit = true;
     h.range = "version " + std::string(ver);
     return h;
@@ -779,7 +798,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
                   if (take(*it)) break;
               } else {
                 for (const auto& x : msc.exact)
-                  if (compare_versions(s.scheme, x.first, s.version) == 0 && take(x)) break;
+                  if (may_be_equal(s.scheme, x.first, s.version) && compare_versions(s.scheme, x.first, s.version) == 0 &&
+                      take(x))
+                    break;
               }
             }
             if (!e.self_hit) continue;
