@@ -2,7 +2,6 @@
 // "-rcN" is a pre-release of its version (5.4-rc3 < 5.4 == 5.4.0 < 5.4.1); anything else after
 // '-' or '+' is a local version and ignored (4.14.180-openwrt == 4.14.180, 3.10.14+ == 3.10.14).
 // Strings without a leading number sort before every version, among themselves generically.
-#include <array>
 
 #include "match/version/schemes_internal.hpp"
 
@@ -12,10 +11,7 @@ namespace {
 
 struct Parsed {
   bool valid = false;
-  // Up to 16 numbers are compared; longer (hostile) strings compare equal beyond them, which
-  // keeps the order consistent without allocating on the matcher's hot path.
-  std::array<std::string_view, 16> numbers{};
-  std::size_t count = 0;
+  DottedNumbers numbers;
   bool rc = false;
   std::string_view rc_number;
 };
@@ -24,19 +20,7 @@ Parsed parse(std::string_view s) {
   Parsed p;
   if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) s.remove_prefix(1);
   if (s.empty() || !is_digit(s[0])) return p;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t j = i;
-    while (j < s.size() && is_digit(s[j])) ++j;
-    if (j == i) break;
-    if (p.count < p.numbers.size()) p.numbers[p.count++] = s.substr(i, j - i);
-    i = j;
-    if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
-      ++i;
-      continue;
-    }
-    break;
-  }
+  std::size_t i = read_dotted(s, p.numbers);
   if (i < s.size() && s[i] == '-' && i + 3 <= s.size() && lower(s[i + 1]) == 'r' && lower(s[i + 2]) == 'c') {
     std::size_t k = i + 3;
     while (k < s.size() && is_digit(s[k])) ++k;
@@ -45,7 +29,6 @@ Parsed parse(std::string_view s) {
       p.rc_number = s.substr(i + 3, k - i - 3);
     }
   }
-  while (p.count > 1 && compare_digits(p.numbers[p.count - 1], "0") == 0) --p.count;
   p.valid = true;
   return p;
 }
@@ -58,12 +41,7 @@ int compare_kernel(std::string_view a, std::string_view b) {
     if (x.valid != y.valid) return x.valid ? 1 : -1;
     return compare_generic(a, b);
   }
-  std::size_t n = x.count > y.count ? x.count : y.count;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string_view p = i < x.count ? x.numbers[i] : "0";
-    std::string_view q = i < y.count ? y.numbers[i] : "0";
-    if (int c = compare_digits(p, q); c != 0) return c;
-  }
+  if (int c = compare_dotted(x.numbers, y.numbers); c != 0) return c;
   if (x.rc != y.rc) return x.rc ? -1 : 1;
   return x.rc ? compare_digits(x.rc_number, y.rc_number) : 0;
 }

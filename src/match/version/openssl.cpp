@@ -3,7 +3,6 @@
 // i.e. by length, then alphabetically), then an optional tag after '-': alpha < beta < pre <
 // release; other tags ("fips", "dev" builds of a release, vendor tags) do not change the order.
 // Strings that do not start with a digit sort before every version, among themselves generically.
-#include <array>
 
 #include "match/version/schemes_internal.hpp"
 
@@ -13,10 +12,7 @@ namespace {
 
 struct Parsed {
   bool valid = false;
-  // Up to 16 numbers are compared; longer (hostile) strings compare equal beyond them, which
-  // keeps the order consistent without allocating on the matcher's hot path.
-  std::array<std::string_view, 16> numbers{};
-  std::size_t count = 0;
+  DottedNumbers numbers;
   std::string_view letters;
   int tag_rank = 3;  // 0 alpha, 1 beta, 2 pre, 3 release
   std::string_view tag_number;
@@ -25,19 +21,7 @@ struct Parsed {
 Parsed parse(std::string_view s) {
   Parsed p;
   if (s.empty() || !is_digit(s[0])) return p;
-  std::size_t i = 0;
-  while (true) {
-    std::size_t j = i;
-    while (j < s.size() && is_digit(s[j])) ++j;
-    if (j == i) break;
-    if (p.count < p.numbers.size()) p.numbers[p.count++] = s.substr(i, j - i);
-    i = j;
-    if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
-      ++i;
-      continue;
-    }
-    break;
-  }
+  std::size_t i = read_dotted(s, p.numbers);
   std::size_t l = i;
   while (l < s.size() && s[l] >= 'a' && s[l] <= 'z') ++l;
   p.letters = s.substr(i, l - i);
@@ -55,8 +39,6 @@ Parsed parse(std::string_view s) {
         break;
       }
   }
-  // Trailing zero numbers are equal to missing ones (3.0 == 3.0.0).
-  while (p.count > 1 && compare_digits(p.numbers[p.count - 1], "0") == 0) --p.count;
   p.valid = true;
   return p;
 }
@@ -69,12 +51,7 @@ int compare_openssl(std::string_view a, std::string_view b) {
     if (x.valid != y.valid) return x.valid ? 1 : -1;
     return compare_generic(a, b);
   }
-  std::size_t n = x.count > y.count ? x.count : y.count;
-  for (std::size_t i = 0; i < n; ++i) {
-    std::string_view p = i < x.count ? x.numbers[i] : "0";
-    std::string_view q = i < y.count ? y.numbers[i] : "0";
-    if (int c = compare_digits(p, q); c != 0) return c;
-  }
+  if (int c = compare_dotted(x.numbers, y.numbers); c != 0) return c;
   if (x.letters.size() != y.letters.size()) return x.letters.size() < y.letters.size() ? -1 : 1;
   if (int c = x.letters.compare(y.letters); c != 0) return sign(c);
   if (x.tag_rank != y.tag_rank) return x.tag_rank < y.tag_rank ? -1 : 1;
