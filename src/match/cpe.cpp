@@ -25,6 +25,23 @@ std::optional<Cpe> parse_cpe(std::string_view s) {
   return c;
 }
 
+std::string_view cpe_attributes(std::string_view cpe, std::size_t first, std::size_t last) {
+  if (cpe.rfind("cpe:2.3:", 0) != 0 || first > last) return {};
+  std::size_t field = 0, start = 8, begin = std::string_view::npos;
+  for (std::size_t i = 8; i <= cpe.size(); ++i) {
+    if (i < cpe.size() && cpe[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (i < cpe.size() && cpe[i] != ':') continue;
+    if (field == first) begin = start;
+    if (field == last) return cpe.substr(begin, i - begin);
+    ++field;
+    start = i + 1;
+  }
+  return {};
+}
+
 std::string cpe_unescape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

@@ -20,6 +20,11 @@ struct Cpe {
 };
 
 std::optional<Cpe> parse_cpe(std::string_view s);
+
+// The text of attributes first..last (0 = part, 1 = vendor, 2 = product, 3 = version, 4 = update)
+// of a CPE 2.3 name, as one view with the separators between them and escapes kept; empty when
+// the name is not "cpe:2.3:" or has fewer attributes. No allocation: the matcher's inner loop.
+std::string_view cpe_attributes(std::string_view cpe, std::size_t first, std::size_t last);
 // Removes CPE escapes: "1.0\\.2" -> "1.0.2".
 std::string cpe_unescape(std::string_view s);
 

@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "match/cpe.hpp"
+
 namespace iotaudit::match {
 
 namespace {
@@ -110,20 +112,8 @@ std::string now_iso() {
 
 // "cpe:2.3:a:vendor:product:..." -> vendor, product (escapes kept as in the CPE name).
 bool vendor_product(std::string_view cpe, std::string& vendor, std::string& product) {
-  if (cpe.rfind("cpe:2.3:", 0) != 0) return false;
-  std::size_t pos = 8;
-  std::string fields[3];
-  for (int f = 0; f < 3; ++f) {
-    std::string& out = fields[f];
-    while (pos < cpe.size() && cpe[pos] != ':') {
-      if (cpe[pos] == '\\' && pos + 1 < cpe.size()) out += cpe[pos++];
-      out += cpe[pos++];
-    }
-    if (pos >= cpe.size() && f < 2) return false;
-    ++pos;
-  }
-  vendor = fields[1];
-  product = fields[2];
+  vendor = std::string(cpe_attributes(cpe, 1, 1));
+  product = std::string(cpe_attributes(cpe, 2, 2));
   return !vendor.empty() && !product.empty() && vendor != "*" && product != "*";
 }
 
@@ -302,7 +292,7 @@ std::string default_db_path() {
 
 struct VulnDb::Statements {
   Stmt has_sha, add_source, upsert_cve, del_affects, add_affects, put_kev, put_epss, put_kfix, put_krange;
-  Stmt sources, by_product, by_rowid, by_id, kev, epss, kfix, krange, kids;
+  Stmt sources, by_product, by_rowid, by_id, epss;
 };
 
 VulnDb::~VulnDb() {
@@ -363,11 +353,7 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
                      "cvss3_vector, cvss3_score, cvss3_version, config FROM cve ";
   st->by_rowid.prepare(d, fmt::format("{} WHERE id = ?1", cols).c_str());
   st->by_id.prepare(d, fmt::format("{} WHERE cve_id = ?1", cols).c_str());
-  st->kev.prepare(d, "SELECT date_added, due_date, ransomware FROM kev WHERE cve_id = ?1");
   st->epss.prepare(d, "SELECT score, percentile FROM epss WHERE cve_id = ?1");
-  st->kfix.prepare(d, "SELECT branch, fixed FROM kernel_fix WHERE cve_id = ?1");
-  st->krange.prepare(d, "SELECT introduced, fixed, note FROM kernel_range WHERE cve_id = ?1");
-  st->kids.prepare(d, "SELECT cve_id FROM kernel_range UNION SELECT cve_id FROM kernel_fix");
   if (create) {
     st->has_sha.prepare(d, "SELECT 1 FROM source WHERE sha256 = ?1");
     st->add_source.prepare(d, "INSERT OR REPLACE INTO source(name, kind, format, data_date, imported_at, sha256, "
@@ -566,35 +552,12 @@ std::optional<StoredCve> VulnDb::cve_by_id(const std::string& cve_id) {
   return read_cve(st_->by_id.reset().text(1, cve_id));
 }
 
-std::optional<KevInfo> VulnDb::kev(const std::string& cve_id) {
-  auto& s = st_->kev.reset().text(1, cve_id);
-  if (s.step() != SQLITE_ROW) return std::nullopt;
-  KevInfo k{s.col_text(0), s.col_text(1), s.col_text(2)};
-  s.reset();
-  return k;
-}
-
 std::optional<EpssEntry> VulnDb::epss(const std::string& cve_id) {
   auto& s = st_->epss.reset().text(1, cve_id);
   if (s.step() != SQLITE_ROW) return std::nullopt;
   EpssEntry e{cve_id, s.col_real(0), s.col_real(1)};
   s.reset();
   return e;
-}
-
-std::vector<KernelFix> VulnDb::kernel_fixes(const std::string& cve_id) {
-  std::vector<KernelFix> out;
-  auto& s = st_->kfix.reset().text(1, cve_id);
-  while (s.step() == SQLITE_ROW) out.push_back({cve_id, s.col_text(0), s.col_text(1)});
-  return out;
-}
-
-std::optional<KernelRange> VulnDb::kernel_range(const std::string& cve_id) {
-  auto& s = st_->krange.reset().text(1, cve_id);
-  if (s.step() != SQLITE_ROW) return std::nullopt;
-  KernelRange r{cve_id, s.col_text(0), s.col_text(1), s.col_text(2)};
-  s.reset();
-  return r;
 }
 
 std::vector<KernelFix> VulnDb::all_kernel_fixes() {
@@ -615,13 +578,6 @@ std::vector<std::pair<std::string, KevInfo>> VulnDb::all_kev() {
   std::vector<std::pair<std::string, KevInfo>> out;
   Stmt s(db_, "SELECT cve_id, date_added, due_date, ransomware FROM kev");
   while (s && s.step() == SQLITE_ROW) out.push_back({s.col_text(0), KevInfo{s.col_text(1), s.col_text(2), s.col_text(3)}});
-  return out;
-}
-
-std::vector<std::string> VulnDb::kernel_cve_ids() {
-  std::vector<std::string> out;
-  auto& s = st_->kids.reset();
-  while (s.step() == SQLITE_ROW) out.push_back(s.col_text(0));
   return out;
 }
 

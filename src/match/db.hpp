@@ -95,12 +95,7 @@ class VulnDb {
   std::vector<std::int64_t> cves_for_product(const std::string& vendor, const std::string& product);
   std::optional<StoredCve> cve_by_rowid(std::int64_t rowid);
   std::optional<StoredCve> cve_by_id(const std::string& cve_id);
-  std::optional<KevInfo> kev(const std::string& cve_id);
   std::optional<EpssEntry> epss(const std::string& cve_id);
-  std::vector<KernelFix> kernel_fixes(const std::string& cve_id);
-  std::optional<KernelRange> kernel_range(const std::string& cve_id);
-  // Every CVE id with kernel data.
-  std::vector<std::string> kernel_cve_ids();
   // Bulk reads for the matcher (a few thousand rows each).
   std::vector<KernelFix> all_kernel_fixes();
   std::vector<KernelRange> all_kernel_ranges();

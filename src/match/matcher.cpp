@@ -35,18 +35,7 @@ struct Subject {
 using ProductIndex = std::map<std::string, std::vector<std::size_t>, std::less<>>;
 
 // "cpe:2.3:a:thekelleys:dnsmasq:..." -> "thekelleys:dnsmasq" (a view into the name, escapes kept).
-std::string_view vendor_product_key(std::string_view cpe) {
-  if (cpe.rfind("cpe:2.3:", 0) != 0 || cpe.size() < 10 || cpe[9] != ':') return {};
-  std::size_t start = 10, colons = 0;
-  for (std::size_t i = start; i < cpe.size(); ++i) {
-    if (cpe[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (cpe[i] == ':' && ++colons == 2) return cpe.substr(start, i - start);
-  }
-  return colons == 1 ? cpe.substr(start) : std::string_view{};
-}
+std::string_view vendor_product_key(std::string_view cpe) { return cpe_attributes(cpe, 1, 2); }
 
 // How a single cpeMatch entry relates to a subject.
 struct EntryHit {
@@ -70,23 +59,8 @@ std::string range_text(const CpeMatch& m) {
 
 // The version and update attributes of a CPE name, as views (escapes kept); empty when absent.
 void version_update(std::string_view cpe, std::string_view& version, std::string_view& update) {
-  version = update = {};
-  std::size_t field = 0, start = 8;  // after "cpe:2.3:"
-  for (std::size_t i = start; i <= cpe.size(); ++i) {
-    if (i < cpe.size() && cpe[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (i == cpe.size() || cpe[i] == ':') {
-      if (field == 3) version = cpe.substr(start, i - start);
-      if (field == 4) {
-        update = cpe.substr(start, i - start);
-        return;
-      }
-      ++field;
-      start = i + 1;
-    }
-  }
+  version = cpe_attributes(cpe, 3, 3);
+  update = cpe_attributes(cpe, 4, 4);
 }
 
 // A cheap necessary condition for two versions to be equal under a scheme: the same leading number

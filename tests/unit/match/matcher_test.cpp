@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 
+#include "match/cpe.hpp"
 #include "match/db.hpp"
 #include "match/feeds/nvd_json.hpp"
 #include "match/import.hpp"
@@ -431,6 +432,19 @@ TEST(MatchLifecycle, EndOfLifeAndAge) {
   EXPECT_TRUE(has("component:u-boot@2013.07", "outdated"));
   EXPECT_FALSE(has("component:u-boot@2025.01", "outdated"));
   EXPECT_EQ(notes.size(), 4u);  // the two end-of-life notes, BusyBox and the old U-Boot
+}
+
+TEST(MatchCpe, AttributesAsViews) {
+  const char* c = "cpe:2.3:a:foo\\:bar:baz:1.0\\.2:rc1:*:*:*:*:*:*";
+  EXPECT_EQ(cpe_attributes(c, 1, 2), "foo\\:bar:baz");  // an escaped colon does not split
+  EXPECT_EQ(cpe_attributes(c, 3, 3), "1.0\\.2");
+  EXPECT_EQ(cpe_attributes(c, 4, 4), "rc1");
+  EXPECT_EQ(cpe_attributes("cpe:2.3:a:v:p", 2, 2), "p");  // the last attribute ends the name
+  EXPECT_EQ(cpe_attributes("cpe:2.3:a:v:p", 3, 3), "");
+  EXPECT_EQ(cpe_attributes("cpe:/a:v:p", 1, 1), "");
+  auto parsed = parse_cpe(c);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->vendor(), "foo\\:bar");
 }
 
 TEST(MatchDescription, FixPerReleaseSeries) {
