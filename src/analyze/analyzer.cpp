@@ -68,6 +68,46 @@ Evidence evidence_at(const Tree& tree, NodeId node) {
   return e;
 }
 
+NodeId rootfs_of(const Tree& tree, const Facts& facts, NodeId node) {
+  const Node& n = tree.at(node);
+  NodeId best = kNoNode;
+  std::size_t best_len = 0;
+  for (NodeId r : facts.rootfs) {
+    const Node& rn = tree.at(r);
+    if (rn.fs_root != n.fs_root) continue;
+    const std::string& rp = rn.path;
+    bool inside = rp.empty() || rp == "/" || n.path == rp || (n.path.starts_with(rp) && n.path.size() > rp.size() && n.path[rp.size()] == '/');
+    if (inside && (best == kNoNode || rp.size() >= best_len)) {
+      best = r;
+      best_len = rp.size();
+    }
+  }
+  return best;
+}
+
+std::string device_path(const Tree& tree, const Facts& facts, NodeId node) {
+  NodeId r = rootfs_of(tree, facts, node);
+  return r == kNoNode ? tree.at(node).path : tree.path_within(r, node);
+}
+
+Evidence evidence_in(const Tree& tree, const Facts& facts, NodeId node) {
+  Evidence e = evidence_at(tree, node);
+  if (tree.at(node).fs_root != kNoNode) e.path = device_path(tree, facts, node);
+  return e;
+}
+
+std::vector<NodeId> text_files(const Tree& tree, const Facts& facts, std::uint64_t max_size) {
+  std::vector<NodeId> out;
+  for (const auto& [id, kind] : facts.kinds)
+    if ((kind == FileKind::text || kind == FileKind::script) && tree.at(id).size <= max_size) out.push_back(id);
+  std::vector<std::pair<std::string, NodeId>> keyed;
+  keyed.reserve(out.size());
+  for (NodeId id : out) keyed.emplace_back(tree.logical_path(id), id);
+  std::sort(keyed.begin(), keyed.end());
+  for (std::size_t i = 0; i < keyed.size(); ++i) out[i] = keyed[i].second;
+  return out;
+}
+
 std::string fingerprint(std::string_view check_id, std::string_view where, std::string_view subject) {
   std::string key;
   key.append(check_id).append("|").append(where).append("|").append(subject);

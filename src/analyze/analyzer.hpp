@@ -56,6 +56,15 @@ AnalysisResult analyze(Context& ctx);
 // Helpers shared by checks.
 Evidence evidence_at(const Tree& tree, NodeId node);
 std::string fingerprint(std::string_view check_id, std::string_view where, std::string_view subject);
+// The root filesystem (facts.rootfs) holding `node`, or kNoNode; and the node's path as the device
+// sees it (a root filesystem kept under "/rootfs" in an archive gives "/etc/shadow", not
+// "/rootfs/etc/shadow"). Nodes outside every root filesystem keep their container path.
+NodeId rootfs_of(const Tree& tree, const Facts& facts, NodeId node);
+std::string device_path(const Tree& tree, const Facts& facts, NodeId node);
+// evidence_at with the device path.
+Evidence evidence_in(const Tree& tree, const Facts& facts, NodeId node);
+// Regular files classified text or script, no larger than max_size, in logical-path order.
+std::vector<NodeId> text_files(const Tree& tree, const Facts& facts, std::uint64_t max_size);
 // Keeps the first `keep` characters and replaces the rest, so a reviewer can recognise a secret
 // without the report leaking it.
 std::string censor(std::string_view secret, std::size_t keep = 4);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/component.hpp"
+#include "model/services.hpp"
 #include "model/tree.hpp"
 #include "model/vuln.hpp"
 
@@ -53,6 +54,7 @@ struct Facts {
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;
   std::vector<Component> components;  // sorted by id, then version
+  std::vector<Service> services;      // daemons and consoles started at boot, per root filesystem
   // Filled after extraction when a vulnerability database is available (pipeline).
   std::vector<VulnMatch> vulns;
   std::vector<LifecycleNote> lifecycle;

@@ -193,6 +193,32 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
   }
   j["accounts"] = accts;
 
+  ordered_json svcs = ordered_json::array();
+  for (const auto& s : r.facts.services) {
+    ordered_json js;
+    js["name"] = s.name;
+    js["binary"] = s.binary;
+    if (!s.resolved.empty()) js["resolved"] = s.resolved;
+    js["args"] = s.args;
+    js["started_by"] = s.started_by;
+    if (!s.action.empty()) js["action"] = s.action;
+    if (!s.console.empty()) js["console"] = s.console;
+    js["user"] = s.user;
+    js["user_how"] = s.user_how;
+    if (!s.config.empty()) js["config"] = s.config;
+    if (!s.kind.empty()) js["kind"] = s.kind;
+    js["needs_root"] = s.needs_root;
+    js["network"] = s.network;
+    js["ports"] = s.ports;
+    js["source"] = t.logical_path(s.source);
+    js["source_path"] = s.source_path;
+    if (s.line > 0) js["line"] = s.line;
+    js["command"] = s.command;
+    js["conditional"] = s.conditional;
+    svcs.push_back(js);
+  }
+  j["services"] = svcs;
+
   ordered_json comps = ordered_json::array();
   for (const auto& c : r.facts.components) {
     ordered_json jc;

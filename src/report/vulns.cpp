@@ -11,6 +11,25 @@ using nlohmann::ordered_json;
 
 namespace {
 
+// A relative URI reference for SARIF's artifactLocation: the path inside the firmware filesystem
+// without its leading '/', percent-encoded; the input's name when there is no path (or it is the
+// filesystem root).
+std::string artifact_uri(std::string_view path, std::string_view fallback) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) path = fallback;
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (path.empty()) return "firmware";
+  std::string out;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~' || c == '@' || c == '+' || c == ',' || c == '=')
+      out.push_back(static_cast<char>(c));
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+
 // OpenVEX and free-form justifications -> the CycloneDX vocabulary; "" when there is no equivalent.
 std::string cdx_justification(const std::string& j) {
   static const std::map<std::string, std::string> map = {
@@ -161,8 +180,7 @@ ordered_json sarif_log(const SarifInput& in) {
     ordered_json locs = ordered_json::array();
     for (const auto& e : f->evidence) {
       ordered_json loc;
-      std::string uri = !e.path.empty() ? e.path : in.fallback_uri;
-      ordered_json phys = {{"artifactLocation", {{"uri", uri.empty() ? "firmware" : (uri[0] == '/' ? uri.substr(1) : uri)}}}};
+      ordered_json phys = {{"artifactLocation", {{"uri", artifact_uri(e.path, in.fallback_uri)}}}};
       if (e.line) phys["region"] = {{"startLine", *e.line}};
       loc["physicalLocation"] = phys;
       loc["logicalLocations"] = ordered_json::array({{{"fullyQualifiedName", e.logical_path}, {"kind", "member"}}});
@@ -207,8 +225,7 @@ ordered_json sarif_log(const SarifInput& in) {
     if (auto it = in.component_location.find(m->component_ref);
         it != in.component_location.end() && !it->second.empty() && it->second[0] == '/')
       uri = it->second;
-    if (uri.empty()) uri = in.fallback_uri.empty() ? "firmware" : in.fallback_uri;
-    if (!uri.empty() && uri[0] == '/') uri = uri.substr(1);
+    uri = artifact_uri(uri, in.fallback_uri);
     res["locations"] = ordered_json::array(
         {{{"physicalLocation", {{"artifactLocation", {{"uri", uri}}}}},
           {"logicalLocations", ordered_json::array({{{"fullyQualifiedName", m->component_ref}, {"kind", "module"}}})}}});

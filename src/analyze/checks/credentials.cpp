@@ -3,6 +3,7 @@
 // candidates come from data/credentials/default-passwords.txt plus the account's own name.
 #include <crypt.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "analyze/analyzer.hpp"
+#include "analyze/credentials_data.hpp"
 #include "core/embedded_data.hpp"
 
 namespace iotaudit::analyze {
@@ -151,6 +153,30 @@ std::optional<std::string> too_costly(std::string_view h) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& default_password_list() {
+  static const std::vector<std::string> list = load_candidates();
+  return list;
+}
+
+bool is_default_password(std::string_view password) {
+  const auto& l = default_password_list();
+  return std::find(l.begin(), l.end(), password) != l.end();
+}
+
+std::optional<std::string> crack_with_defaults(const std::string& hash, std::string_view user) {
+  if (too_costly(hash)) return std::nullopt;
+  auto data = std::make_unique<crypt_data>();
+  auto try_one = [&](const std::string& c) {
+    std::memset(data.get(), 0, sizeof(crypt_data));
+    const char* h = crypt_rn(c.c_str(), hash.c_str(), data.get(), sizeof(crypt_data));
+    return h != nullptr && h[0] != '*' && hash == h;
+  };
+  if (!user.empty() && try_one(std::string(user))) return std::string(user);
+  for (const auto& c : default_password_list())
+    if (try_one(c)) return c;
+  return std::nullopt;
+}
 
 CheckOutput check_empty_password(Context& ctx, const Facts& facts) {
   CheckOutput out;
