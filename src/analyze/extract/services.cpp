@@ -427,7 +427,8 @@ struct Walker {
       // BusyBox: the id field is the terminal; SysV: the id is a label and the tty is an argument.
       std::string console = e.id;
       if (console.empty()) console = "console";
-      add_service(std::move(words), "", "", "inittab", e.action, console, it, e.line, e.process, false);
+      add_service(std::move(words), "", "", "inittab", e.action, console, it, e.line,
+                  fmt::format("{}:{}:{}:{}", e.id, e.runlevels, e.action, e.process), false);
     }
   }
 
