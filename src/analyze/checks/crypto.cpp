@@ -121,17 +121,22 @@ Evidence cert_evidence(const Tree& t, const Certificate& c) {
   return e;
 }
 
-// Certificates of a trust store (a CA bundle, the ca-certificates tree): anchors the device uses
-// to verify others, not an identity it presents. Their self-signatures are never checked by a
-// verifier, and an expired anchor only stops verifying.
+// Certificates of a trust store (a CA bundle, the ca-certificates tree, a vendor's copy of a root
+// CA): anchors the device uses to verify others, not an identity it presents. Their
+// self-signatures are never checked by a verifier, and an expired anchor only stops verifying.
+// A self-signed CA certificate counts as one unless its private key is in the image too (then it
+// is the device's own, as `openssl req -x509` makes them).
 bool trust_anchor(const Certificate& c, const Facts& facts) {
   if (c.path.find("/ca-certificates") != std::string::npos || c.path.find("ca-bundle") != std::string::npos ||
       c.path.find("cacert") != std::string::npos)
     return true;
-  if (c.in_file <= 1) return false;
-  for (const auto& k : facts.keys)
-    if (k.node == c.node) return false;
-  return true;
+  bool key_in_file = false, key_in_image = false;
+  for (const auto& k : facts.keys) {
+    key_in_file = key_in_file || k.node == c.node;
+    key_in_image = key_in_image || (!k.public_fingerprint.empty() && k.public_fingerprint == c.public_fingerprint);
+  }
+  if (c.ca && c.self_signed && !key_in_image) return true;
+  return c.in_file > 1 && !key_in_file;
 }
 
 // The certificate that carries the key's public half: one in the same file first, then one that is
@@ -363,7 +368,8 @@ const CheckInfo check_weak_keys_info{
     "crypto.weak_key", "Weak key or certificate signature",
     "RSA and DSA keys under 2048 bits, EC keys under 224 bits (private keys, and certificate keys whose "
     "private half is not in the image), and certificates signed with MD5 or SHA-1.",
-    {"self-signed certificates of trust stores (CA bundles) are not judged by their signature hash",
+    {"self-signed certificates of trust stores (CA bundles, self-signed CA certificates whose key is not in the "
+     "image) are not judged by their signature hash",
      "key generation quality (shared primes, low entropy) is not tested"},
     &check_weak_keys};
 

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <gtest/gtest.h>
 
@@ -42,7 +43,7 @@ std::string pem(F&& write) {
   return std::string(p, static_cast<std::size_t>(n));
 }
 
-std::string cert(const EVP_PKEY* k, const EVP_MD* md, std::int64_t nb, std::int64_t na) {
+std::string cert(const EVP_PKEY* k, const EVP_MD* md, std::int64_t nb, std::int64_t na, bool ca = false) {
   std::unique_ptr<X509, X509Free> x(X509_new());
   X509_set_version(x.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
@@ -52,6 +53,12 @@ std::string cert(const EVP_PKEY* k, const EVP_MD* md, std::int64_t nb, std::int6
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("unit"), -1, -1, 0);
   X509_set_issuer_name(x.get(), name);
   X509_set_pubkey(x.get(), const_cast<EVP_PKEY*>(k));
+  if (ca) {
+    BASIC_CONSTRAINTS* bc = BASIC_CONSTRAINTS_new();
+    bc->ca = 1;
+    X509_add1_ext_i2d(x.get(), NID_basic_constraints, bc, 1, X509V3_ADD_DEFAULT);
+    BASIC_CONSTRAINTS_free(bc);
+  }
   EXPECT_GT(X509_sign(x.get(), const_cast<EVP_PKEY*>(k), md), 0);
   return pem([&](BIO* b) { return PEM_write_bio_X509(b, x.get()); });
 }
@@ -110,6 +117,29 @@ TEST(CryptoChecks, Md5SignatureIsHighAndFutureCertificateIsNotYetValid) {
   ASSERT_EQ(expired.size(), 1u);
   EXPECT_EQ(expired[0]->evidence[0].path, "/etc/future.crt");
   EXPECT_EQ(expired[0]->evidence[0].facts.at("status"), "not_yet_valid");
+}
+
+TEST(CryptoChecks, RootCaCopyIsATrustAnchor) {
+  // A vendor's copy of a SHA-1 self-signed root (its key is elsewhere): not weak, and expired only
+  // at low severity. The same certificate with its key in the image is the device's own.
+  std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  std::string root = cert(ec_key(), EVP_sha1(), now - 86400 * 3650, now - 86400, true);
+  auto anchor = analyze_members({file("app/ca/ca.crt", root)});
+  EXPECT_TRUE(findings_of(anchor, "crypto.weak_key").empty());
+  auto expired = findings_of(anchor, "crypto.expired_certificate");
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0]->severity, Severity::low);
+
+  std::string key = pem([](BIO* b) {
+    return PEM_write_bio_PrivateKey(b, const_cast<EVP_PKEY*>(ec_key()), nullptr, nullptr, 0, nullptr, nullptr);
+  });
+  auto own = analyze_members({file("app/ca/ca.crt", root), file("app/ca/ca.key", key)});
+  auto weak = findings_of(own, "crypto.weak_key");
+  ASSERT_EQ(weak.size(), 1u);
+  EXPECT_EQ(weak[0]->evidence[0].facts.at("signature_hash"), "sha1");
+  auto own_expired = findings_of(own, "crypto.expired_certificate");
+  ASSERT_EQ(own_expired.size(), 1u);
+  EXPECT_EQ(own_expired[0]->severity, Severity::medium);
 }
 
 TEST(CryptoExtractor, ContentNotNameAndNeverElf) {
