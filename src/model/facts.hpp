@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/component.hpp"
+#include "model/crypto.hpp"
 #include "model/services.hpp"
 #include "model/tree.hpp"
 #include "model/vuln.hpp"
@@ -55,6 +56,8 @@ struct Facts {
   std::vector<std::pair<NodeId, FileKind>> kinds;
   std::vector<Component> components;  // sorted by id, then version
   std::vector<Service> services;      // daemons and consoles started at boot, per root filesystem
+  std::vector<PrivateKey> keys;            // sorted by logical path, then offset
+  std::vector<Certificate> certificates;   // sorted by logical path, then offset
   // Filled after extraction when a vulnerability database is available (pipeline).
   std::vector<VulnMatch> vulns;
   std::vector<LifecycleNote> lifecycle;
