@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "model/boot.hpp"
 #include "model/component.hpp"
 #include "model/crypto.hpp"
 #include "model/services.hpp"
@@ -55,6 +56,7 @@ struct Facts {
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;
   std::vector<Component> components;  // sorted by id, then version
+  std::vector<BootEnv> boot_envs;     // U-Boot environments, partitions first, then defaults
   std::vector<Service> services;      // daemons and consoles started at boot, per root filesystem
   std::vector<PrivateKey> keys;            // sorted by logical path, then offset
   std::vector<Certificate> certificates;   // sorted by logical path, then offset
