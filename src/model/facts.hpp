@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "model/component.hpp"
+#include "model/hardening.hpp"
 #include "model/tree.hpp"
 #include "model/vuln.hpp"
 
@@ -49,6 +50,7 @@ struct Account {
 
 struct Facts {
   std::vector<ElfInfo> elves;
+  std::vector<ElfHardening> hardening;  // ELF files of elves that parse, same order
   std::vector<Account> accounts;
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;
