@@ -243,6 +243,14 @@ int run_hardening(const std::string& path, const std::string& format, const Comm
     if (e.id == "file_kinds" || e.id == "hardening") e.run(ctx, facts);
   const bool dir = info.kind == "directory";
   auto name = [&](const ElfHardening& h) { return dir ? h.path : (*tree)->logical_path(h.node); };
+  std::vector<std::pair<std::string, const ElfHardening*>> rows;
+  for (const auto& h : facts.hardening) rows.emplace_back(name(h), &h);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // A statically linked, stripped executable has no symbols to show a canary by.
+  auto canary = [](const ElfHardening& h) -> std::string {
+    if (h.canary) return "yes";
+    return !h.dynamic && h.stripped && (h.type == 2 || h.type == 3) ? "unknown" : "no";
+  };
   auto fortify = [](const ElfHardening& h) -> std::string {
     if (!h.fortified.empty()) return "yes";
     if (!h.unfortified.empty()) return "no";
@@ -252,9 +260,10 @@ int run_hardening(const std::string& path, const std::string& format, const Comm
     nlohmann::ordered_json doc;
     doc["input"] = info.path;
     doc["files"] = nlohmann::ordered_json::array();
-    for (const auto& h : facts.hardening) {
+    for (const auto& [file, hp] : rows) {
+      const ElfHardening& h = *hp;
       nlohmann::ordered_json f;
-      f["path"] = name(h);
+      f["path"] = file;
       f["machine"] = h.machine_name;
       f["bits"] = h.bits;
       f["type"] = formats::elf_type_name(h.type);
@@ -262,7 +271,7 @@ int run_hardening(const std::string& path, const std::string& format, const Comm
       if (!h.exec_stack_reason.empty()) f["nx_reason"] = h.exec_stack_reason;
       f["pie"] = to_string(h.pie);
       f["relro"] = to_string(h.relro);
-      f["canary"] = h.canary;
+      f["canary"] = canary(h);
       if (h.canary) f["canary_symbol"] = h.canary_symbol;
       f["fortify"] = {{"status", fortify(h)}, {"fortified", h.fortified}, {"unfortified", h.unfortified},
                       {"reference", h.fortify_reference}};
@@ -277,14 +286,17 @@ int run_hardening(const std::string& path, const std::string& format, const Comm
     std::cout << doc.dump(1) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("{:<8} {:<7} {:<4} {:<4} {:<7} {:<8} {:<7} {:<7} {:<8} {}\n", "RELRO", "CANARY", "NX",
+  std::cout << fmt::format("{:<8} {:<7} {:<7} {:<4} {:<7} {:<8} {:<5} {:<7} {:<10} {}\n", "RELRO", "CANARY", "NX",
                            "PIE", "FORTIFY", "STRIPPED", "RPATH", "RUNPATH", "ARCH", "FILE");
-  for (const auto& h : facts.hardening) {
-    std::cout << fmt::format("{:<8} {:<7} {:<4} {:<4} {:<7} {:<8} {:<7} {:<7} {:<8} {}", to_string(h.relro),
-                             h.canary ? "yes" : "no", to_string(h.nx), to_string(h.pie), fortify(h),
-                             h.stripped ? "yes" : "no", h.rpath.empty() ? "-" : h.rpath,
-                             h.runpath.empty() ? "-" : h.runpath,
-                             fmt::format("{}/{}", h.machine_name, h.bits), name(h));
+  for (const auto& [file, hp] : rows) {
+    const ElfHardening& h = *hp;
+    std::cout << fmt::format("{:<8} {:<7} {:<7} {:<4} {:<7} {:<8} {:<5} {:<7} {:<10} {}", to_string(h.relro),
+                             canary(h), to_string(h.nx), to_string(h.pie), fortify(h),
+                             h.stripped ? "yes" : "no", h.rpath.empty() ? "-" : "yes", h.runpath.empty() ? "-" : "yes",
+                             fmt::format("{}/{}", h.machine_name, h.bits), file);
+    // Paths can be long (build-host directories leak into RPATH): after the name, not in a column.
+    if (!h.rpath.empty()) std::cout << fmt::format("  [rpath {}]", h.rpath);
+    if (!h.runpath.empty()) std::cout << fmt::format("  [runpath {}]", h.runpath);
     if (!h.diagnostic.empty()) std::cout << fmt::format("  [partial: {}]", h.diagnostic);
     std::cout << "\n";
   }
