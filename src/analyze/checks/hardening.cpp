@@ -220,8 +220,9 @@ const CheckInfo check_no_relro_info{
     "binaries.no_relro", "Binary without full RELRO",
     "Dynamically linked executables and libraries without PT_GNU_RELRO (relro none) or without immediate "
     "binding (relro partial). Medium when any has none, low when all have partial RELRO.",
-    {"statically linked binaries are not examined", "on MIPS the primary GOT lies outside the RELRO segment "
-     "with older binutils, so even full RELRO leaves part of it writable"},
+    {"statically linked binaries are not examined",
+     "RELRO is read as the file declares it (PT_GNU_RELRO, immediate binding); which sections the segment "
+     "really covers (on MIPS, whether the GOT is inside it) is not checked"},
     &check_no_relro};
 
 extern const CheckInfo check_no_canary_info;  // listed in checks.def
