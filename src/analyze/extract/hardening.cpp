@@ -196,9 +196,10 @@ ElfHardening assess(const ElfInfo& info, const formats::ElfFile& f) {
     for (auto d : kDangerous)
       if (name == d) dangerous.emplace(name);
   };
-  for (const auto& s : f.imports) consider(s);
-  // A static executable links in the libc functions it uses: their definitions stand for imports.
-  // (Kernel modules are left out: their strcpy and sprintf are the kernel's.)
+  // Kernel modules are left out: their strcpy and sprintf are the kernel's. A static executable
+  // links in the libc functions it uses: their definitions stand for imports.
+  if (f.type != ET_REL)
+    for (const auto& s : f.imports) consider(s);
   if (static_executable(f))
     for (const auto& s : f.symtab_symbols) consider(s.name);
   h.dangerous.assign(dangerous.begin(), dangerous.end());

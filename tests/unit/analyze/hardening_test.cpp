@@ -165,5 +165,53 @@ TEST(Hardening, EvidenceIsCapped) {
   EXPECT_EQ(f[0]->evidence.front().facts.at("binaries_listed"), "50");
 }
 
+TEST(Hardening, StaticBinariesAndKernelModules) {
+  ElfSpec stat = hardened_mips();
+  stat.type = 2;
+  stat.interp.clear();
+  stat.dynamic = false;
+  stat.relro = false;
+  stat.symtab = true;
+  stat.sections = true;
+  stat.symbols = {{"__stack_chk_fail", true}, {"__memcpy_chk", true}, {"system", true}, {"main", true}};
+  ElfSpec stripped = stat;
+  stripped.symtab = false;
+  ElfSpec module = legacy_mips();
+  module.type = 1;  // ET_REL
+  module.dynamic = false;
+  module.sections = true;
+  module.symtab = true;
+  module.interp.clear();
+  module.symbols = {{"__stack_chk_fail", false}, {"strcpy", false}};
+  auto r = analyze_files({file("bin/static", elf_string(stat), 0755), file("bin/static-stripped", elf_string(stripped), 0755),
+                          file("lib/mod.ko", elf_string(module))});
+  const ElfHardening* s = hardening_of(r, "/bin/static");
+  const ElfHardening* ss = hardening_of(r, "/bin/static-stripped");
+  const ElfHardening* ko = hardening_of(r, "/lib/mod.ko");
+  ASSERT_TRUE(s && ss && ko);
+  // Static: the symbol table shows the canary, a fortified copy and system linked in.
+  EXPECT_FALSE(s->dynamic);
+  EXPECT_TRUE(s->canary);
+  EXPECT_EQ(s->fortified, (std::vector<std::string>{"__memcpy_chk"}));
+  EXPECT_EQ(s->dangerous, (std::vector<std::string>{"system"}));
+  EXPECT_FALSE(ss->canary);
+  EXPECT_TRUE(ss->stripped);
+  // Kernel module: no NX verdict, not PIE-classified, never a binaries.* subject.
+  EXPECT_EQ(ko->nx, Tristate::unknown);
+  EXPECT_EQ(ko->pie, PieKind::rel);
+  EXPECT_TRUE(ko->canary);  // its __stack_chk_fail reference, from .symtab
+  EXPECT_TRUE(ko->dangerous.empty());  // the kernel's strcpy is not libc's
+  for (const auto& f : r.result.findings) EXPECT_FALSE(lists(f, "/lib/mod.ko")) << f.check_id;
+  // The stripped static binary cannot be judged for a canary: the run says so.
+  EXPECT_TRUE(findings_of(r, "binaries.no_canary").empty());
+  auto run = std::find_if(r.result.runs.begin(), r.result.runs.end(),
+                          [](const CheckRun& c) { return c.check_id == "binaries.no_canary"; });
+  ASSERT_NE(run, r.result.runs.end());
+  EXPECT_FALSE(run->conclusive);
+  EXPECT_EQ(run->subjects, 1u);
+  // Static executables are RELRO subjects only when dynamically linked: none here.
+  EXPECT_TRUE(findings_of(r, "binaries.no_relro").empty());
+}
+
 }  // namespace
 }  // namespace iotaudit
