@@ -50,7 +50,7 @@ struct Account {
 
 struct Facts {
   std::vector<ElfInfo> elves;
-  std::vector<ElfHardening> hardening;  // ELF files of elves that parse, same order
+  std::vector<ElfHardening> hardening;  // ELF files of elves that parse, by logical path
   std::vector<Account> accounts;
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;

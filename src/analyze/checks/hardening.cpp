@@ -34,7 +34,7 @@ struct Mitigation {
 CheckOutput per_filesystem(Context& ctx, const Facts& facts, const Mitigation& m) {
   CheckOutput out;
   const Tree& t = ctx.tree;
-  // Filesystems in node order, binaries in facts order (path order): deterministic output.
+  // Filesystems in node order, binaries in facts order (logical path order): deterministic output.
   std::map<NodeId, std::pair<std::size_t, std::vector<const ElfHardening*>>> by_fs;
   std::size_t partial = 0;
   for (const ElfHardening& h : facts.hardening) {

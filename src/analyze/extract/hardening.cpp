@@ -265,6 +265,16 @@ void extract_hardening(Context& ctx, Facts& facts) {
     h.unfortified.assign(unfortified.begin(), unfortified.end());
     facts.hardening.push_back(std::move(h));
   }
+  // Node ids follow unpacking order, which parallel unpacking may vary: order by logical path so
+  // that facts, evidence lists and the CLI table are the same from run to run.
+  std::vector<std::pair<std::string, std::size_t>> keys;
+  keys.reserve(facts.hardening.size());
+  for (std::size_t i = 0; i < facts.hardening.size(); ++i) keys.emplace_back(t.logical_path(facts.hardening[i].node), i);
+  std::sort(keys.begin(), keys.end());
+  std::vector<ElfHardening> sorted;
+  sorted.reserve(keys.size());
+  for (const auto& [key, i] : keys) sorted.push_back(std::move(facts.hardening[i]));
+  facts.hardening = std::move(sorted);
 }
 
 }  // namespace iotaudit::analyze
