@@ -12,8 +12,10 @@
 //   - 32-bit ARM (arch/arm/kernel/elf.c, arm_elf_read_implies_exec): yes, and on CPUs before
 //     ARMv6 always, whatever PT_GNU_STACK says (there is no XN bit).
 //   - MIPS (arch/mips/kernel/elf.c, mips_elf_read_implies_exec, Linux 4.8+): yes on CPUs
-//     without the RI/XI bits, which most router SoCs (24K, 74K, 1004K) lack; before 4.8 the MIPS
-//     stack was always executable (signal and FPU-emulation trampolines ran on it).
+//     without the RI/XI bits, which most router SoCs (24K, 74K, 1004K) lack. Before 4.8 the MIPS
+//     stack was always executable, whatever PT_GNU_STACK said: branch-delay-slot emulation ran on
+//     the user stack until "MIPS: use per-mm page to execute branch delay slot instructions" and
+//     "MIPS: non-exec stack & heap when non-exec PT_GNU_STACK is present" (Paul Burton, 2016).
 //   - 32-bit PowerPC: yes; 64-bit PowerPC: no.
 // glibc's loader, independently, makes the whole process stack executable when it loads a shared
 // library without PT_GNU_STACK (elf/dl-load.c, _dl_make_stack_executable; DEFAULT_STACK_PERMS
