@@ -177,6 +177,10 @@ class Parser {
       return;
     }
     if (!table_fits(phoff, phentsize, phnum)) note("program header table runs past end of file");
+    if (phnum > opt_.limits.max_program_headers) {
+      note(fmt::format("{} program headers, more than the {} read", phnum, opt_.limits.max_program_headers));
+      phnum = static_cast<std::uint32_t>(opt_.limits.max_program_headers);
+    }
     for (std::uint32_t i = 0; i < phnum; ++i) {
       std::uint64_t at = phoff + std::uint64_t{i} * phentsize;
       auto type = load(at, 4);
@@ -189,7 +193,9 @@ class Parser {
       if (!type || !flags || !off || !vaddr || !filesz) break;
       ++e_.phnum;
       switch (*type) {
-        case PT_LOAD: loads_.push_back({*vaddr, *off, *filesz}); break;
+        case PT_LOAD:
+          if (loads_.size() < opt_.limits.max_loads) loads_.push_back({*vaddr, *off, *filesz});
+          break;
         case PT_DYNAMIC:
           if (!e_.has_dynamic) dynamic_ = {*vaddr, *off, *filesz};
           e_.has_dynamic = true;
@@ -251,7 +257,9 @@ class Parser {
                                        : static_cast<std::int64_t>(*tag_u);
       if (tag == DT_NULL) break;
       switch (tag) {
-        case DT_NEEDED: needed.push_back(*val); break;
+        case DT_NEEDED:
+          if (needed.size() < opt_.limits.max_needed) needed.push_back(*val);
+          break;
         case DT_SONAME: soname.push_back(*val); break;
         case DT_RPATH: rpath.push_back(*val); break;
         case DT_RUNPATH: runpath.push_back(*val); break;
@@ -302,8 +310,14 @@ class Parser {
     for (auto v : needed) e_.needed.push_back(str(v));
     if (!soname.empty()) e_.soname = str(soname.front());
     // Several DT_RPATH/DT_RUNPATH entries are unusual; ld.so uses one, but list them all.
-    for (auto v : rpath) e_.rpath += (e_.rpath.empty() ? "" : ":") + str(v);
-    for (auto v : runpath) e_.runpath += (e_.runpath.empty() ? "" : ":") + str(v);
+    auto join = [&](const std::vector<std::uint64_t>& from, std::string& to) {
+      for (std::size_t i = 0; i < from.size() && i < 16; ++i) {
+        if (i > 0) to.push_back(':');
+        to.append(string_at(*dynstr_off_, dynstr_size_, from[i]));
+      }
+    };
+    join(rpath, e_.rpath);
+    join(runpath, e_.runpath);
   }
 
   std::optional<RawSymbol> symbol(std::uint64_t at) const {
@@ -328,6 +342,16 @@ class Parser {
     }
     symbols_read_ += n;
     return n;
+  }
+
+  // Grants the bytes of one more kept name from the per-file budget.
+  bool take_name(std::uint64_t n) {
+    if (n > opt_.limits.max_name_bytes - std::min(name_bytes_, opt_.limits.max_name_bytes)) {
+      note(fmt::format("symbol names beyond {} bytes not kept", opt_.limits.max_name_bytes));
+      return false;
+    }
+    name_bytes_ += n;
+    return true;
   }
 
   // Number of dynamic symbols from DT_GNU_HASH: one past the highest index any chain reaches.
@@ -405,10 +429,9 @@ class Parser {
       if (s->type == STT_SECTION || s->type == STT_FILE) continue;
       std::string_view n = string_at(str_off, str_size, s->name);
       if (n.empty()) continue;
-      if (s->shndx == SHN_UNDEF)
-        e_.imports.emplace_back(n);
-      else if (opt_.exports)
-        e_.exports.emplace_back(n);
+      if (s->shndx != SHN_UNDEF && !opt_.exports) continue;
+      if (!take_name(n.size())) break;
+      (s->shndx == SHN_UNDEF ? e_.imports : e_.exports).emplace_back(n);
     }
   }
 
@@ -431,6 +454,7 @@ class Parser {
         if (sym->type == STT_SECTION || sym->type == STT_FILE) continue;
         std::string_view n = string_at(strs.offset, strs.size, sym->name);
         if (n.empty() || !opt_.symtab_filter(n)) continue;
+        if (!take_name(n.size())) break;
         e_.symtab_symbols.push_back({std::string(n), sym->shndx != SHN_UNDEF});
       }
       break;  // one static symbol table per file (gABI)
@@ -449,6 +473,7 @@ class Parser {
   std::optional<std::uint64_t> dynstr_off_;
   std::uint64_t dynstr_size_ = 0;
   std::uint64_t symbols_read_ = 0;
+  std::uint64_t name_bytes_ = 0;
   std::optional<std::uint32_t> sec0_info_;
 };
 

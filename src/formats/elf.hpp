@@ -23,7 +23,13 @@ struct ElfLimits {
   std::uint64_t max_symbols = 1'000'000;         // dynamic plus static symbols read, together
   std::uint64_t max_dynamic_entries = 65'536;
   std::uint64_t max_sections = 65'536;
+  std::uint64_t max_program_headers = 65'536;
+  std::uint64_t max_loads = 1024;                // PT_LOAD segments used for address lookups
+  std::uint64_t max_needed = 1024;               // DT_NEEDED entries kept
   std::size_t max_string = 4096;                 // longest name or path kept
+  // Bytes of symbol names kept in all: overlapping names in one string table (every suffix of a
+  // long string is a name) could otherwise turn 1M symbols into gigabytes.
+  std::uint64_t max_name_bytes = 32ULL << 20;
 };
 
 struct ElfParseOptions {

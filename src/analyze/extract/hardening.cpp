@@ -213,35 +213,41 @@ ElfHardening assess(const ElfInfo& info, const formats::ElfFile& f) {
 void extract_hardening(Context& ctx, Facts& facts) {
   const Tree& t = ctx.tree;
   const auto& elves = facts.elves;
-  std::vector<std::optional<formats::ElfFile>> parsed(elves.size());
-  ctx.executor.parallel_for(elves.size(), [&](std::size_t i) {
+  auto parse = [&](std::size_t i, bool exports) {
     formats::ElfParseOptions opt;
-    opt.exports = libc_file(elves[i].path);
+    opt.exports = exports;
     opt.symtab_filter = interesting_static;
     BlobPtr b = t.content(elves[i].node);
-    auto f = formats::parse_elf(b->view(), opt);
-    if (f) parsed[i] = std::move(*f);
-  });
+    return formats::parse_elf(b->view(), opt);
+  };
 
   // FORTIFY_SOURCE reference per filesystem: the __*_chk functions the image's own C library
   // exports. uClibc and musl export none, so nothing in such an image can be fortified through
-  // libc (musl's fortify-headers work inline and leave no trace in the imports).
+  // libc (musl's fortify-headers work inline and leave no trace in the imports). The C library
+  // is read first, on its own, so that the other files can be assessed as they are parsed and
+  // only their compact verdicts kept.
+  std::vector<std::size_t> libcs;
+  for (std::size_t i = 0; i < elves.size(); ++i)
+    if (libc_file(elves[i].path)) libcs.push_back(i);
+  std::sort(libcs.begin(), libcs.end(), [&](std::size_t a, std::size_t b) { return elves[a].path < elves[b].path; });
   std::map<NodeId, std::pair<std::string, std::set<std::string, std::less<>>>> libc_by_fs;
-  for (std::size_t i = 0; i < elves.size(); ++i) {
-    if (!parsed[i] || !libc_file(elves[i].path) || parsed[i]->exports.empty()) continue;
+  for (std::size_t i : libcs) {
     NodeId fs = t.at(elves[i].node).fs_root;
+    if (libc_by_fs.contains(fs)) continue;  // the first by path
+    auto f = parse(i, true);
+    if (!f || f->exports.empty()) continue;
     auto& [where, chk] = libc_by_fs[fs];
-    if (!where.empty()) continue;  // the first in path order (the tree is sorted)
     where = elves[i].path;
-    for (const auto& s : parsed[i]->exports)
+    for (const auto& s : f->exports)
       if (auto base = chk_base(s); !base.empty()) chk.emplace(base);
   }
-  std::set<std::string, std::less<>> builtin(kGlibcFortifiable.begin(), kGlibcFortifiable.end());
+  const std::set<std::string, std::less<>> builtin(kGlibcFortifiable.begin(), kGlibcFortifiable.end());
 
-  facts.hardening.reserve(elves.size());
-  for (std::size_t i = 0; i < elves.size(); ++i) {
-    if (!parsed[i]) continue;
-    const formats::ElfFile& f = *parsed[i];
+  std::vector<std::optional<ElfHardening>> out(elves.size());
+  ctx.executor.parallel_for(elves.size(), [&](std::size_t i) {
+    auto parsed = parse(i, false);
+    if (!parsed) return;
+    const formats::ElfFile& f = *parsed;
     ElfHardening h = assess(elves[i], f);
     const std::set<std::string, std::less<>>* fortifiable = &builtin;
     h.fortify_reference = "built-in glibc list";
@@ -265,8 +271,11 @@ void extract_hardening(Context& ctx, Facts& facts) {
     }
     h.fortified.assign(fortified.begin(), fortified.end());
     h.unfortified.assign(unfortified.begin(), unfortified.end());
-    facts.hardening.push_back(std::move(h));
-  }
+    out[i] = std::move(h);
+  });
+  facts.hardening.reserve(elves.size());
+  for (auto& h : out)
+    if (h) facts.hardening.push_back(std::move(*h));
   // Node ids follow unpacking order, which parallel unpacking may vary: order by logical path so
   // that facts, evidence lists and the CLI table are the same from run to run.
   std::vector<std::pair<std::string, std::size_t>> keys;

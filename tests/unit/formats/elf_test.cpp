@@ -210,6 +210,17 @@ TEST(Elf, LyingCountsAreCapped) {
   EXPECT_NE(e->diagnostic.find("symbol limit"), std::string::npos);
   EXPECT_LE(e->imports.size() + e->exports.size(), 2u);
 
+  // A name budget smaller than the names: what fits is kept, the rest noted.
+  opt = {};
+  opt.limits.max_name_bytes = 20;
+  e = parse(bytes, opt);
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->diagnostic.find("symbol names beyond 20 bytes"), std::string::npos) << e->diagnostic;
+  std::size_t kept = 0;
+  for (const auto& n : e->imports) kept += n.size();
+  for (const auto& n : e->exports) kept += n.size();
+  EXPECT_LE(kept, 20u);
+
   // Program and section header tables that point past the end.
   auto w = bytes;
   for (std::size_t i = 32; i < 48; ++i) w[i] = 0xff;  // e_phoff and e_shoff
