@@ -28,7 +28,7 @@ ElfSpec hardened64() {
   s.relro = true;
   s.dyn_strings = {{test::kDtNeeded, "libc.so.6"}, {test::kDtRunpath, "/opt/lib"}};
   s.dyn_values = {{test::kDtFlags, 0x8}, {test::kDtFlags1, 0x08000001}, {test::kDtDebug, 0}};
-  s.symbols = {{"__stack_chk_fail", false}, {"__printf_chk", false}, {"strcpy", false}, {"main_helper", true}};
+  s.symbols = {{"__stack_chk_fail", false}, {"__printf_chk", false}, {"strcpy", false}, {"api_entry", true}};
   return s;
 }
 
@@ -53,8 +53,8 @@ TEST(Elf, Hardened64LittleEndian) {
   EXPECT_TRUE(has(e->imports, "__stack_chk_fail"));
   EXPECT_TRUE(has(e->imports, "__printf_chk"));
   EXPECT_TRUE(has(e->imports, "strcpy"));
-  EXPECT_TRUE(has(e->exports, "main_helper"));
-  EXPECT_FALSE(has(e->imports, "main_helper"));
+  EXPECT_TRUE(has(e->exports, "api_entry"));
+  EXPECT_FALSE(has(e->imports, "api_entry"));
   EXPECT_FALSE(e->has_symtab);
   EXPECT_TRUE(e->diagnostic.empty()) << e->diagnostic;
 }
