@@ -14,6 +14,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "identify/classifier.hpp"
 #include "analyze/analyzer.hpp"
@@ -24,6 +25,7 @@
 #include "match/sbom_input.hpp"
 #include "match/vex.hpp"
 #include "report/vulns.hpp"
+#include "formats/elf_header.hpp"
 #include "pipeline/scan.hpp"
 #include "report/report.hpp"
 #include "unpack/materialize.hpp"
@@ -214,6 +216,90 @@ int run_extract(const std::string& path, const std::string& out_dir, const Commo
     std::cout << fmt::format("extracted {} files, {} directories, {} symlinks ({} bytes); {} special or unsafe "
                              "entries listed only\nlisting: {}/extract.json\n",
                              stats->files, stats->dirs, stats->symlinks, stats->bytes, stats->skipped, out_dir);
+  return kExitOk;
+}
+
+// checksec-style table (or JSON) of the exploit mitigations of every ELF file in an image or
+// directory: only the extractors that the table needs run.
+int run_hardening(const std::string& path, const std::string& format, const CommonOptions& common) {
+  if (format != "text" && format != "json") {
+    std::cerr << fmt::format("iotaudit: hardening writes text or json, not '{}'\n", format);
+    return kExitUsage;
+  }
+  auto limits = limits_from(common);
+  auto executor = make_tbb_executor(common.jobs);
+  unpack::Engine engine(limits, *executor);
+  Progress progress(engine, !common.quiet && ::isatty(2));
+  InputInfo info;
+  auto tree = pipeline::load_input(path, engine, info);
+  progress.stop();
+  if (!tree) {
+    std::cerr << fmt::format("iotaudit: {}\n", tree.error().message);
+    return kExitInput;
+  }
+  analyze::Context ctx{**tree, *executor, limits};
+  Facts facts;
+  for (const auto& e : analyze::extractors())
+    if (e.id == "file_kinds" || e.id == "hardening") e.run(ctx, facts);
+  const bool dir = info.kind == "directory";
+  auto name = [&](const ElfHardening& h) { return dir ? h.path : (*tree)->logical_path(h.node); };
+  std::vector<std::pair<std::string, const ElfHardening*>> rows;
+  for (const auto& h : facts.hardening) rows.emplace_back(name(h), &h);
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  // A statically linked, stripped executable has no symbols to show a canary by.
+  auto canary = [](const ElfHardening& h) -> std::string {
+    if (h.canary) return "yes";
+    return !h.dynamic && h.stripped && (h.type == 2 || h.type == 3) ? "unknown" : "no";
+  };
+  auto fortify = [](const ElfHardening& h) -> std::string {
+    if (!h.fortified.empty()) return "yes";
+    if (!h.unfortified.empty()) return "no";
+    return "n/a";
+  };
+  if (format == "json") {
+    nlohmann::ordered_json doc;
+    doc["input"] = info.path;
+    doc["files"] = nlohmann::ordered_json::array();
+    for (const auto& [file, hp] : rows) {
+      const ElfHardening& h = *hp;
+      nlohmann::ordered_json f;
+      f["path"] = file;
+      f["machine"] = h.machine_name;
+      f["bits"] = h.bits;
+      f["type"] = formats::elf_type_name(h.type);
+      f["nx"] = to_string(h.nx);
+      if (!h.exec_stack_reason.empty()) f["nx_reason"] = h.exec_stack_reason;
+      f["pie"] = to_string(h.pie);
+      f["relro"] = to_string(h.relro);
+      f["canary"] = canary(h);
+      if (h.canary) f["canary_symbol"] = h.canary_symbol;
+      f["fortify"] = {{"status", fortify(h)}, {"fortified", h.fortified}, {"unfortified", h.unfortified},
+                      {"reference", h.fortify_reference}};
+      f["rpath"] = h.rpath;
+      f["runpath"] = h.runpath;
+      f["stripped"] = h.stripped;
+      f["debug_info"] = h.debug_info;
+      f["dangerous_imports"] = h.dangerous;
+      if (!h.diagnostic.empty()) f["diagnostic"] = h.diagnostic;
+      doc["files"].push_back(std::move(f));
+    }
+    std::cout << doc.dump(1) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<8} {:<7} {:<7} {:<4} {:<7} {:<8} {:<5} {:<7} {:<10} {}\n", "RELRO", "CANARY", "NX",
+                           "PIE", "FORTIFY", "STRIPPED", "RPATH", "RUNPATH", "ARCH", "FILE");
+  for (const auto& [file, hp] : rows) {
+    const ElfHardening& h = *hp;
+    std::cout << fmt::format("{:<8} {:<7} {:<7} {:<4} {:<7} {:<8} {:<5} {:<7} {:<10} {}", to_string(h.relro),
+                             canary(h), to_string(h.nx), to_string(h.pie), fortify(h),
+                             h.stripped ? "yes" : "no", h.rpath.empty() ? "-" : "yes", h.runpath.empty() ? "-" : "yes",
+                             fmt::format("{}/{}", h.machine_name, h.bits), file);
+    // Paths can be long (build-host directories leak into RPATH): after the name, not in a column.
+    if (!h.rpath.empty()) std::cout << fmt::format("  [rpath {}]", h.rpath);
+    if (!h.runpath.empty()) std::cout << fmt::format("  [runpath {}]", h.runpath);
+    if (!h.diagnostic.empty()) std::cout << fmt::format("  [partial: {}]", h.diagnostic);
+    std::cout << "\n";
+  }
   return kExitOk;
 }
 
@@ -477,6 +563,16 @@ int main(int argc, char** argv) {
   extract->add_option("-o,--output", out_dir, "Output directory (created; must be empty)")->required();
   add_common(extract, extract_common);
 
+  CommonOptions hardening_common;
+  std::string hardening_path, hardening_format = "text";
+  auto* hardening = app.add_subcommand("hardening", "List the exploit mitigations (NX, PIE, RELRO, canary, FORTIFY, "
+                                                    "RPATH) of every ELF file in an image or directory");
+  hardening->add_option("PATH", hardening_path, "Firmware image file or directory")->required();
+  hardening->add_option("-f,--format", hardening_format, "text (a checksec-style table) or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  add_common(hardening, hardening_common);
+
   auto* dbcmd = app.add_subcommand("db", "Manage the offline vulnerability database");
   dbcmd->require_subcommand(1);
   std::string db_path = match::default_db_path();
@@ -569,6 +665,7 @@ int main(int argc, char** argv) {
                    : run_scan(sbom_path, sbom_common, *targets, "never");
     }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
+    if (*hardening) return run_hardening(hardening_path, hardening_format, hardening_common);
     if (*matchcmd) {
       auto targets = pair_targets(matchcmd, match_format_opt, match_output_opt, match_formats, match_outputs, "cyclonedx");
       if (!targets) {

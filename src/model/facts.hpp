@@ -8,6 +8,7 @@
 #include "model/component.hpp"
 #include "model/crypto.hpp"
 #include "model/services.hpp"
+#include "model/hardening.hpp"
 #include "model/tree.hpp"
 #include "model/vuln.hpp"
 
@@ -52,6 +53,7 @@ struct Account {
 
 struct Facts {
   std::vector<ElfInfo> elves;
+  std::vector<ElfHardening> hardening;  // ELF files of elves that parse, by logical path
   std::vector<Account> accounts;
   std::vector<NodeId> rootfs;  // directories that look like a root filesystem ("/etc/passwd")
   std::vector<std::pair<NodeId, FileKind>> kinds;

@@ -15,6 +15,35 @@ const char* to_string(FileKind k) {
   return "unknown";
 }
 
+const char* to_string(Tristate t) {
+  switch (t) {
+    case Tristate::yes: return "yes";
+    case Tristate::no: return "no";
+    case Tristate::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+const char* to_string(PieKind p) {
+  switch (p) {
+    case PieKind::yes: return "yes";
+    case PieKind::no: return "no";
+    case PieKind::dso: return "dso";
+    case PieKind::rel: return "rel";
+    case PieKind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+const char* to_string(Relro r) {
+  switch (r) {
+    case Relro::none: return "none";
+    case Relro::partial: return "partial";
+    case Relro::full: return "full";
+  }
+  return "none";
+}
+
 const char* to_string(PasswordState s) {
   switch (s) {
     case PasswordState::hash: return "hash";
