@@ -171,20 +171,34 @@ CheckOutput check_dangerous_functions(Context& ctx, const Facts& facts) {
     bool gets = std::find(h.dangerous.begin(), h.dangerous.end(), "gets") != h.dangerous.end();
     std::string list;
     for (const auto& d : h.dangerous) list += (list.empty() ? "" : ", ") + d;
+    // Network-facing binaries (a daemon of the service graph that listens on the network) come first
+    // in a review: their inputs are attacker-controlled.
+    std::string where = device_path(t, facts, h.node);
+    const Service* daemon = nullptr;
+    for (const Service& s : facts.services)
+      if (s.network && !s.resolved.empty() && s.resolved == where) {
+        daemon = &s;
+        break;
+      }
     Finding f;
     f.check_id = "binaries.dangerous_functions";
-    f.severity = gets ? Severity::low : Severity::info;
-    f.title = fmt::format("{} uses {}", h.path, list);
+    f.severity = daemon ? (gets ? Severity::medium : Severity::low) : (gets ? Severity::low : Severity::info);
+    f.title = fmt::format("{}{} uses {}", h.path, daemon ? fmt::format(" (network-facing: {})", daemon->name) : "", list);
     f.description = fmt::format(
         "{} imports {}. These functions copy without a length limit (gets cannot be used safely at all) or run "
         "a shell command line; they are where buffer overflows and command injection are most often found in "
-        "device firmware. Their presence is a pointer for review, not a vulnerability by itself.",
-        h.path, list);
+        "device firmware. Their presence is a pointer for review, not a vulnerability by itself.{}",
+        h.path, list,
+        daemon ? fmt::format(" This binary runs as the network service {} (started from {} line {}, as {}), so "
+                             "review it first.",
+                             daemon->name, daemon->source_path, daemon->line, daemon->user)
+               : "");
     f.remediation = "Replace unbounded copies with bounded ones (snprintf, strlcpy or explicit length checks) and "
                     "shell invocations with fork/exec of a fixed program and argument vector.";
     Evidence e = evidence_at(t, h.node);
     e.facts["imports"] = list;
     e.facts["machine"] = h.machine_name;
+    if (daemon) e.facts["network_service"] = daemon->name;
     if (!h.fortified.empty()) e.facts["fortified_imports"] = std::to_string(h.fortified.size());
     f.evidence.push_back(std::move(e));
     f.fingerprint = fingerprint(f.check_id, t.logical_path(h.node), list);
