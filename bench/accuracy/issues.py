@@ -120,7 +120,8 @@ def main():
         right_all += right
         false_all += false
         unl_all += unl
-        rows.append((img["file"], "clean" if clean else "dirty", len(truth["issues"]), found, right, false, unl))
+        rows.append((img["file"], "clean" if clean else "dirty", len(truth["issues"]), found, right, false, unl,
+                     rep["stats"]["analyze_seconds"], img["size"]))
     recall = found_all / max(planted_all, 1)
     impl_recall = impl_found / max(impl_planted, 1)
     counted = right_all + false_all + unl_all
@@ -132,9 +133,12 @@ def main():
            f"- Of the planted issues whose check exists: {impl_found} / {impl_planted} = {impl_recall:.3f}",
            f"- Findings of the checks the truth speaks about: {counted}; right {right_all}, false {false_all} "
            f"(**{false_rate:.1%}** of all), unlabelled {unl_all}", "",
-           "| image | variant | planted | found | right findings | false findings | unlabelled |",
-           "|---|---|---:|---:|---:|---:|---:|"]
-    out += [f"| `{r[0]}` | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} |" for r in rows]
+           "| image | size | variant | planted | found | right findings | false findings | unlabelled | analyze s |",
+           "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    out += [f"| `{r[0]}` | {r[8] / 1048576:.1f} MiB | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | {r[7]:.3f} |"
+            for r in rows]
+    out += ["", "`analyze s`: every extractor and check (services, accounts and password cracking, keys, secrets, "
+            "hardening, components…), unpacking excluded, from the report's stats, 2 threads."]
     out += ["", "## Recall by kind", "", "| kind | check | planted | found |", "|---|---|---:|---:|"]
     out += [f"| {k} | `{KIND_CHECK.get(k, '?')}` | {v[0]} | {v[1]} |" for k, v in sorted(per_kind.items())]
     out += ["", "## Missed planted issues", ""] + [f"- {m}" for m in misses or ["none"]]
