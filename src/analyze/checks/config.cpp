@@ -1,6 +1,7 @@
 // Insecure default configuration: UPnP on the WAN, default SNMP communities, anonymous FTP,
 // world-writable files, unexpected setuid programs, and CGI scripts that run request data.
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <fmt/format.h>
@@ -168,6 +169,97 @@ CheckOutput check_ftp_anonymous(Context& ctx, const Facts& facts) {
     f.evidence.push_back(line_evidence(t, facts, id, line, excerpt.substr(0, 120)));
     f.fingerprint = fingerprint(f.check_id, t.logical_path(id), std::to_string(line));
     out.findings.push_back(std::move(f));
+  }
+  return out;
+}
+
+// ---- TLS protocol versions --------------------------------------------------------------------
+
+namespace {
+
+// Protocol names a server configuration enables that best practice no longer allows.
+std::vector<std::string> old_protocols(std::string_view v) {
+  std::vector<std::string> out;
+  std::string l(v);
+  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  auto has = [&](std::string_view w) {
+    for (std::size_t p = l.find(w); p != std::string::npos; p = l.find(w, p + 1)) {
+      std::size_t e = p + w.size();
+      bool left = p == 0 || !std::isalnum(static_cast<unsigned char>(l[p - 1]));
+      bool right = e >= l.size() || !(std::isalnum(static_cast<unsigned char>(l[e])) || l[e] == '.');
+      if (left && right) return true;
+    }
+    return false;
+  };
+  if (has("sslv2")) out.emplace_back("SSLv2");
+  if (has("sslv3")) out.emplace_back("SSLv3");
+  if (has("tlsv1") || has("tlsv1.0")) out.emplace_back("TLS 1.0");
+  if (has("tlsv1.1")) out.emplace_back("TLS 1.1");
+  return out;
+}
+
+}  // namespace
+
+CheckOutput check_tls_protocols(Context& ctx, const Facts& facts) {
+  CheckOutput out;
+  const Tree& t = ctx.tree;
+  for (NodeId id : text_files(t, facts, 1 << 20)) {
+    const Node& n = t.at(id);
+    std::string_view name = n.name;
+    bool nginx = name == "nginx.conf" || (n.path.find("/nginx/") != std::string::npos && name.ends_with(".conf"));
+    bool lighttpd = name.starts_with("lighttpd") && name.ends_with(".conf");
+    bool apache = (name == "httpd.conf" || name == "ssl.conf" || name == "apache2.conf") ||
+                  (n.path.find("/apache2/") != std::string::npos && name.ends_with(".conf"));
+    bool stunnel = name == "stunnel.conf";
+    bool mosquitto = name == "mosquitto.conf";
+    if (!nginx && !lighttpd && !apache && !stunnel && !mosquitto) continue;
+    BlobPtr b = t.content(id);
+    if (!b) continue;
+    ++out.run.subjects;
+    formats::for_each_line(b->view().as_chars(), [&](std::string_view line, std::uint64_t no) {
+      std::size_t i = line.find_first_not_of(" \t");
+      if (i == std::string_view::npos || line[i] == '#') return true;
+      std::string_view l = line.substr(i, 300);
+      std::vector<std::string> bad;
+      if (nginx && l.starts_with("ssl_protocols")) bad = old_protocols(l.substr(13));
+      else if (apache && l.starts_with("SSLProtocol")) {
+        std::string_view v = l.substr(11);
+        // "all" enables every protocol the library still has; "-TLSv1" style removals are honoured.
+        bad = old_protocols(v);
+        std::erase_if(bad, [&](const std::string& p) {
+          std::string minus = "-" + std::string(p == "TLS 1.0" ? "TLSv1" : p == "TLS 1.1" ? "TLSv1.1" : p);
+          return v.find(minus) != std::string_view::npos;
+        });
+        if (v.find("all") != std::string_view::npos && v.find("-TLSv1") == std::string_view::npos)
+          bad.emplace_back("TLS 1.0 (via 'all')");
+      } else if (lighttpd && (l.starts_with("ssl.use-sslv3") || l.starts_with("ssl.use-sslv2"))) {
+        if (l.find("enable") != std::string_view::npos) bad.emplace_back(l.starts_with("ssl.use-sslv3") ? "SSLv3" : "SSLv2");
+      } else if (lighttpd && l.find("MinProtocol") != std::string_view::npos) {
+        bad = old_protocols(l.substr(l.find("MinProtocol")));
+      } else if (stunnel && (l.starts_with("sslVersion") || l.starts_with("sslVersionMin"))) {
+        bad = old_protocols(l);
+        if (l.find("all") != std::string_view::npos) bad.emplace_back("every protocol ('all')");
+      } else if (mosquitto && l.starts_with("tls_version")) {
+        bad = old_protocols(l.substr(11));
+      }
+      if (bad.empty()) return true;
+      std::string path = device_path(t, facts, id);
+      Finding f;
+      f.check_id = "config.tls_protocols";
+      f.title = fmt::format("Server enables obsolete {} ({})", fmt::join(bad, ", "), path);
+      f.severity = std::any_of(bad.begin(), bad.end(), [](const std::string& p) { return p.starts_with("SSL"); })
+                       ? Severity::high
+                       : Severity::medium;
+      f.description = fmt::format(
+          "{} line {} allows {}: these protocol versions have known attacks (POODLE, BEAST) and are deprecated "
+          "(RFC 8996), so a network attacker can downgrade or break the device's encrypted connections.",
+          path, no, fmt::join(bad, ", "));
+      f.remediation = "Allow TLS 1.2 and 1.3 only.";
+      f.evidence.push_back(line_evidence(t, facts, id, no, std::string(l.substr(0, 160))));
+      f.fingerprint = fingerprint(f.check_id, t.logical_path(id), std::to_string(no));
+      out.findings.push_back(std::move(f));
+      return true;
+    }, 200000);
   }
   return out;
 }
@@ -377,6 +469,15 @@ const CheckInfo check_ftp_anonymous_info{
     "config.ftp_anonymous", "Anonymous FTP",
     "vsftpd anonymous_enable=YES, proftpd <Anonymous> blocks, pure-ftpd NoAnonymous no.",
     {"vsftpd's built-in default when the option is absent is not assumed"}, &check_ftp_anonymous};
+
+extern const CheckInfo check_tls_protocols_info;
+const CheckInfo check_tls_protocols_info{
+    "config.tls_protocols", "Obsolete SSL/TLS versions enabled",
+    "nginx ssl_protocols, Apache SSLProtocol, lighttpd ssl.use-sslv3 and MinProtocol, stunnel sslVersion and "
+    "mosquitto tls_version settings that allow SSLv2, SSLv3, TLS 1.0 or TLS 1.1.",
+    {"library defaults when a server names no protocols are not judged",
+     "TLS settings compiled into vendor binaries are not seen"},
+    &check_tls_protocols};
 
 extern const CheckInfo check_world_writable_info;
 const CheckInfo check_world_writable_info{
