@@ -380,6 +380,90 @@ CheckOutput check_wifi_psk(Context& ctx, const Facts& facts) {
   return out;
 }
 
+// ---- passwords derived from public device identifiers ---------------------------------------
+
+namespace {
+
+bool identifier_source(std::string_view l) {
+  for (std::string_view w : {"/sys/class/net/", "HWaddr", "ethaddr", "et0macaddr", "wan_hwaddr", "lan_hwaddr",
+                             "macaddr", "get_mac", "getmac", "serial_number", "serialno", "/proc/cpuinfo",
+                             "ro.serialno", "SerialNumber"})
+    if (l.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+bool sets_password(std::string_view l) {
+  for (std::string_view w : {"chpasswd", "passwd ", "mkpasswd", "wpa_passphrase=", "wpa_passphrase ", "option key",
+                             "openssl passwd", "htpasswd", "mosquitto_passwd", "smbpasswd", "set_password", "uci set wireless"})
+    if (l.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+CheckOutput check_derived_password(Context& ctx, const Facts& facts) {
+  CheckOutput out;
+  const Tree& t = ctx.tree;
+  for (NodeId id : text_files(t, facts, 1 << 20)) {
+    if (ctx.tree.at(id).size == 0) continue;
+    BlobPtr b = t.content(id);
+    if (!b) continue;
+    std::string_view text = b->view().as_chars();
+    if (text.find("passw") == std::string_view::npos && text.find("option key") == std::string_view::npos) continue;
+    ++out.run.subjects;
+    std::uint64_t src_line = 0, set_line = 0;
+    std::string src_text, set_text;
+    formats::for_each_line(text, [&](std::string_view line, std::uint64_t no) {
+      std::size_t i = line.find_first_not_of(" \t");
+      if (i == std::string_view::npos || line[i] == '#') return true;
+      std::string_view l = line.substr(i, 400);
+      if (identifier_source(l) && src_line == 0) {
+        src_line = no;
+        src_text = std::string(l.substr(0, 160));
+      }
+      // The password must be set after the identifier was read, within the same script.
+      if (src_line != 0 && sets_password(l) && no >= src_line && no - src_line <= 40) {
+        set_line = no;
+        set_text = std::string(l.substr(0, 160));
+        return false;
+      }
+      return true;
+    }, 100000);
+    if (set_line == 0) continue;
+    std::string path = device_path(t, facts, id);
+    Finding f;
+    f.check_id = "credentials.derived_password";
+    f.title = fmt::format("Password derived from a device identifier ({})", path);
+    f.severity = Severity::high;
+    f.description = fmt::format(
+        "{} reads a public device identifier (line {}: MAC address or serial number) and sets a password from it "
+        "(line {}). Anyone who sees the device's MAC address on the network or its label can compute the "
+        "password, so it is not unique in the sense that matters.",
+        path, src_line, set_line);
+    f.remediation = "Generate per-device passwords from a true random source at manufacture and store them in "
+                    "protected storage, or require the user to set one.";
+    Evidence e = evidence_in(t, facts, id);
+    e.line = src_line;
+    e.excerpt = src_text;
+    e.facts["identifier_line"] = std::to_string(src_line);
+    e.facts["password_line"] = std::to_string(set_line);
+    e.facts["password_command"] = set_text;
+    f.evidence.push_back(std::move(e));
+    f.fingerprint = fingerprint(f.check_id, t.logical_path(id), std::to_string(set_line));
+    out.findings.push_back(std::move(f));
+  }
+  return out;
+}
+
+extern const CheckInfo check_derived_password_info;
+const CheckInfo check_derived_password_info{
+    "credentials.derived_password", "Password derived from the MAC address or serial number",
+    "Scripts that read a MAC address or serial number and, within 40 lines, set a password, Wi-Fi key or web "
+    "password (chpasswd, passwd, wpa_passphrase, uci set wireless, htpasswd…).",
+    {"data flow is not tracked: the two lines are related by proximity",
+     "derivations inside vendor binaries are not seen"},
+    &check_derived_password};
+
 extern const CheckInfo check_cloud_secrets_info;
 const CheckInfo check_cloud_secrets_info{
     "secrets.cloud_credentials", "Cloud or API credential in the firmware",
