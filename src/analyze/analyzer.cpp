@@ -46,6 +46,7 @@ AnalysisResult analyze(Context& ctx) {
   ctx.executor.parallel_for(list.size(), [&](std::size_t i) {
     outs[i] = list[i].run(ctx, r.facts);
     outs[i].run.check_id = list[i].id;
+    outs[i].run.version = list[i].version;
   });
   for (auto& o : outs) {
     for (auto& f : o.findings) r.findings.push_back(std::move(f));

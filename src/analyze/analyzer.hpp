@@ -40,6 +40,9 @@ struct CheckInfo {
   std::string description;
   std::vector<std::string> limitations;
   CheckOutput (*run)(Context&, const Facts&);
+  // Bumped whenever what the check reports changes meaning (new rule, different severity), so a
+  // stored report says which logic produced its findings.
+  int version = 1;
 };
 
 const std::vector<ExtractorInfo>& extractors();

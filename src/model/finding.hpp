@@ -45,6 +45,7 @@ struct CheckRun {
   // default may still be shared by every unit).
   bool conclusive = true;
   std::vector<std::string> notes;
+  int version = 1;              // the check's version (CheckInfo::version)
 };
 
 }  // namespace iotaudit

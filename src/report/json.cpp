@@ -336,6 +336,7 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
   for (const auto& c : r.check_runs) {
     ordered_json jc;
     jc["check"] = c.check_id;
+    jc["version"] = c.version;
     jc["subjects"] = c.subjects;
     jc["conclusive"] = c.conclusive;
     jc["notes"] = c.notes;

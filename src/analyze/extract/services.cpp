@@ -323,7 +323,8 @@ struct Walker {
   void walk_script(const ScriptJob& job) {
     BlobPtr b = text_of(job.node);
     if (!b) return;
-    auto sh = formats::parse_shell(b->view().as_chars());
+    // A 1 MiB script holds at most a few hundred thousand commands; keep them all.
+    auto sh = formats::parse_shell(b->view().as_chars(), 300000);
     // procd: commands are built with procd_set_param/procd_append_param inside start_service().
     struct ProcdInstance {
       std::vector<std::string> words;
