@@ -112,6 +112,74 @@ CheckOutput check_kernel_cmdline(Context& ctx, const Facts& facts) {
   return out;
 }
 
+CheckOutput check_verified_boot(Context& ctx, const Facts& facts) {
+  CheckOutput out;
+  const Tree& t = ctx.tree;
+  out.run.conclusive = false;
+  // Something that boots must be in the input for the question to make sense.
+  bool bootable = !facts.boot_envs.empty();
+  std::vector<std::string> signs;
+  for (NodeId id = 0; id < t.size(); ++id) {
+    const Node& n = t.at(id);
+    if (n.format == "linux-kernel" || n.format == "uimage" || n.format == "fdt" || n.format == "android-boot")
+      bootable = true;
+    if (n.format == "fdt") {
+      ++out.run.subjects;
+      BlobPtr b = t.content(id);
+      if (!b) continue;
+      std::string_view v = b->view().as_chars();
+      // FIT signature nodes (and the public keys of a U-Boot control device tree) carry a
+      // key-name-hint property; "required" marks keys U-Boot must verify with.
+      if (v.find("key-name-hint") != std::string_view::npos)
+        signs.push_back(fmt::format("signed FIT or verification key in {}", t.logical_path(id)));
+    }
+    if ((n.type == NodeType::region || n.type == NodeType::image) && n.format.find("vbmeta") != std::string::npos)
+      signs.push_back(fmt::format("Android verified boot metadata in {}", t.logical_path(id)));
+  }
+  for (const BootEnv& e : facts.boot_envs)
+    for (const auto& [k, v] : e.vars)
+      if (k.ends_with("args") && v.find("verity") != std::string::npos)
+        signs.push_back(fmt::format("dm-verity on the kernel command line ({} of the {})", k, e.origin));
+  if (!signs.empty()) {
+    out.run.conclusive = true;
+    for (const auto& s : signs) out.run.notes.push_back(s);
+    return out;
+  }
+  if (!bootable) {
+    out.run.notes.push_back("no kernel, bootloader or device tree in the input: verified boot cannot be judged");
+    return out;
+  }
+  out.run.notes.push_back("secure boot rooted in the SoC's ROM and fuses cannot be seen in a firmware image");
+  Finding f;
+  f.check_id = "boot.verified_boot";
+  f.title = "No evidence of verified boot in the firmware";
+  f.severity = Severity::low;
+  f.description = "The image holds a kernel, bootloader or device tree, but no signed FIT image or verification key "
+                  "(key-name-hint), no dm-verity on the kernel command line and no Android verified-boot metadata: "
+                  "nothing in it shows that the device checks the software it boots, so modified firmware written "
+                  "to flash (by an attacker with physical access or through an unsigned update) would run. Secure "
+                  "boot rooted in the SoC's ROM cannot be seen from here; the manufacturer's documentation decides.";
+  f.remediation = "Sign the kernel and device tree (U-Boot FIT signatures with a required key in the control DTB, "
+                  "or the SoC vendor's secure boot), protect the root filesystem with dm-verity, and document it.";
+  Evidence e = evidence_at(t, t.root());
+  e.facts["searched"] = "FIT signature nodes, U-Boot verification keys, dm-verity bootargs, Android vbmeta";
+  f.evidence.push_back(std::move(e));
+  f.fingerprint = fingerprint(f.check_id, t.logical_path(t.root()), "");
+  out.findings.push_back(std::move(f));
+  return out;
+}
+
+extern const CheckInfo check_verified_boot_info;
+const CheckInfo check_verified_boot_info{
+    "boot.verified_boot", "Verified-boot evidence",
+    "Looks for signs that the device verifies what it boots: FIT images with signature nodes or U-Boot control "
+    "device trees with verification keys, dm-verity on the kernel command line, Android vbmeta. Reports their "
+    "absence (low) when the input contains something bootable; never informs a provision on its own, since ROM "
+    "secure boot is invisible in a firmware image.",
+    {"SoC vendor secure-boot headers (NXP HAB, Qualcomm, Broadcom) are not parsed yet",
+     "a signed image is not proof that the bootloader enforces the signature (required keys are not evaluated)"},
+    &check_verified_boot};
+
 extern const CheckInfo check_bootloader_console_info;
 const CheckInfo check_bootloader_console_info{
     "boot.console_interrupt", "Bootloader shell reachable from the serial console",

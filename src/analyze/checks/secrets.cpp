@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -454,6 +455,125 @@ CheckOutput check_derived_password(Context& ctx, const Facts& facts) {
   }
   return out;
 }
+
+// ---- passwords in configuration files --------------------------------------------------------
+
+namespace {
+
+bool password_key(std::string_view key) {
+  std::string k = lower(key);
+  if (k.find("file") != std::string::npos || k.find("path") != std::string::npos || k.find("len") != std::string::npos ||
+      k.find("min") != std::string::npos || k.find("max") != std::string::npos || k.find("enable") != std::string::npos ||
+      k.find("hash") != std::string::npos || k.find("wpa") != std::string::npos || k.find("prompt") != std::string::npos ||
+      k.find("_auth") != std::string::npos || k.find("policy") != std::string::npos)
+    return false;
+  return k.ends_with("password") || k.ends_with("passwd") || k.ends_with("_pass") || k.ends_with("_pwd") ||
+         k == "pass" || k == "pwd" || k == "pw";
+}
+
+bool literal_password(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  if (v.front() == '-' || v.front() == '=' || v.front() == '+' || v.front() == '.') return false;  // code, not data
+  if (v.front() == '/' || v.find('$') != std::string_view::npos || v.find('%') != std::string_view::npos ||
+      v.find('<') != std::string_view::npos || v.find('{') != std::string_view::npos)
+    return false;
+  std::string l = lower(v);
+  for (std::string_view p : {"xxx", "***", "none", "null", "replace", "your_", "example", "placeholder", "undefined",
+                             "passw"})  // "pppoe_passwd": a placeholder naming what belongs there
+    if (l.find(p) != std::string::npos) return false;
+  // Switches, not secrets ("encodePassword=enable").
+  for (std::string_view flag : {"enable", "disable", "enabled", "disabled", "yes", "no", "true", "false", "on", "off", "0", "1"})
+    if (l == flag) return false;
+  return true;
+}
+
+}  // namespace
+
+CheckOutput check_config_password(Context& ctx, const Facts& facts) {
+  CheckOutput out;
+  const Tree& t = ctx.tree;
+  std::set<NodeId> scripts;
+  for (const auto& [id, kind] : facts.kinds)
+    if (kind == FileKind::script) scripts.insert(id);
+  for (NodeId id : text_files(t, facts, 1 << 20)) {
+    const Node& n = t.at(id);
+    std::string_view name = n.name;
+    // Code (scripts, web pages and their JavaScript) assigns variables named password all the time;
+    // configuration files and nvram defaults are where a shipped password lives.
+    if (scripts.contains(id)) continue;
+    bool code = false;
+    for (std::string_view ext : {".htm", ".html", ".js", ".asp", ".php", ".cgi", ".lua", ".sh", ".pl", ".py", ".xml",
+                                 ".css", ".tcl", ".inc", ".jsp", ".shtml", ".stm"})
+      code = code || name.ends_with(ext);
+    if (code || name == "nsswitch.conf") continue;
+    if (name == "passwd" || name == "shadow" || name == "group" || name == "gshadow" || name.ends_with(".sample") ||
+        name.ends_with(".example") || name.find("htpasswd") != std::string_view::npos ||
+        name.find("hostapd") != std::string_view::npos || name == "httpd.conf" || name.ends_with(".user"))
+      continue;  // account databases and the formats other checks judge
+    std::string path = device_path(t, facts, id);
+    bool config_place = path.starts_with("/etc/") || path.starts_with("/www/") || path.starts_with("/usr/etc/") ||
+                        path.starts_with("/var/") || path.starts_with("/usr/share/") || path.starts_with("/mnt/") ||
+                        n.fs_root == rootfs_of(t, facts, id) || rootfs_of(t, facts, id) == kNoNode;
+    if (!config_place) continue;
+    BlobPtr b = t.content(id);
+    if (!b) continue;
+    std::string_view text = b->view().as_chars();
+    if (text.find("ass") == std::string_view::npos && text.find("pw") == std::string_view::npos) continue;
+    ++out.run.subjects;
+    std::size_t in_file = 0;
+    formats::for_each_line(text, [&](std::string_view line, std::uint64_t no) {
+      std::size_t i = line.find_first_not_of(" \t");
+      if (i == std::string_view::npos || line[i] == '#' || line[i] == ';' || line.substr(i).starts_with("//")) return true;
+      std::string_view l = line.substr(i, 400);
+      std::string key, value;
+      if (l.starts_with("option ")) {  // OpenWrt UCI: option password 'secret'
+        auto w = formats::split_words(l, 4);
+        if (w.size() >= 3 && password_key(w[1])) {
+          key = w[1];
+          value = w[2];
+        }
+      } else {
+        for (auto& [k, v] : assignments(l))
+          if (password_key(k)) {
+            key = k;
+            value = v;
+            break;
+          }
+      }
+      if (key.empty() || !literal_password(value)) return true;
+      bool known = is_default_password(value);
+      Finding f;
+      f.check_id = "credentials.config_password";
+      f.title = fmt::format("Hard-coded {}password '{}' in {}", known ? "well-known " : "", key, path);
+      f.severity = known ? Severity::critical : Severity::high;
+      f.description = fmt::format(
+          "{} line {} sets {} to a fixed value{}. Every unit ships the same credential, so it is a universal default "
+          "password unless the device forces a change at first use.",
+          path, no, key, known ? " from public default-credential lists" : "");
+      f.remediation = "Do not ship passwords in configuration: generate a per-device secret at manufacture or "
+                      "require the user to set one during setup.";
+      Evidence e = evidence_in(t, facts, id);
+      e.line = no;
+      e.excerpt = fmt::format("{}={}", key, censor(value, 1));
+      e.facts["key"] = key;
+      if (known) e.facts["matched_password"] = value;
+      f.evidence.push_back(std::move(e));
+      f.fingerprint = fingerprint(f.check_id, t.logical_path(id), std::to_string(no));
+      out.findings.push_back(std::move(f));
+      return ++in_file < 32;
+    }, 100000);
+  }
+  return out;
+}
+
+extern const CheckInfo check_config_password_info;
+const CheckInfo check_config_password_info{
+    "credentials.config_password", "Password in a configuration file",
+    "Literal values of password-named keys (key=value, key: value, JSON, OpenWrt UCI 'option password') in "
+    "configuration files and scripts; critical when the value is on the default-credential list.",
+    {"values built at run time ($VAR, command substitution) are skipped; whether the device forces a change at "
+     "first use is not known"},
+    &check_config_password};
 
 extern const CheckInfo check_derived_password_info;
 const CheckInfo check_derived_password_info{

@@ -101,5 +101,24 @@ TEST(BootEnv, PartitionWithShellCommandLine) {
   EXPECT_NE(k[0]->description.find("init=/bin/sh"), std::string::npos);
 }
 
+TEST(BootEnv, VerifiedBootEvidence) {
+  using namespace std::string_view_literals;
+  // A bootloader and nothing that verifies: the absence is reported (low) and the run stays
+  // inconclusive, since ROM secure boot cannot be seen.
+  auto plain = analyze_image(bootloader("bootcmd=bootm\0bootdelay=-2\0\0"sv));
+  auto f = of(plain, "boot.verified_boot");
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->severity, Severity::low);
+  // dm-verity on the kernel command line is evidence.
+  std::vector<std::uint8_t> img(0x10000, 0xff);
+  env_partition(img, 0x8000, "bootargs=root=/dev/dm-0 dm-mod.create=\"vroot,,,ro,0 1 verity 1\"\0bootdelay=-2\0bootcmd=bootm\0\0"sv);
+  auto verity = analyze_image(std::move(img));
+  EXPECT_TRUE(of(verity, "boot.verified_boot").empty());
+  bool noted = false;
+  for (const auto& run : verity.result.runs)
+    if (run.check_id == "boot.verified_boot") noted = run.conclusive && !run.notes.empty();
+  EXPECT_TRUE(noted);
+}
+
 }  // namespace
 }  // namespace iotaudit
