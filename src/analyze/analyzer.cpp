@@ -47,6 +47,8 @@ AnalysisResult analyze(Context& ctx) {
     outs[i] = list[i].run(ctx, r.facts);
     outs[i].run.check_id = list[i].id;
     outs[i].run.version = list[i].version;
+    outs[i].run.title = list[i].title;
+    outs[i].run.description = list[i].description;
   });
   for (auto& o : outs) {
     for (auto& f : o.findings) r.findings.push_back(std::move(f));

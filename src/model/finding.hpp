@@ -46,6 +46,7 @@ struct CheckRun {
   bool conclusive = true;
   std::vector<std::string> notes;
   int version = 1;              // the check's version (CheckInfo::version)
+  std::string title, description;  // the check's own (CheckInfo), for rule metadata in reports
 };
 
 }  // namespace iotaudit

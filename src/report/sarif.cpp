@@ -9,6 +9,8 @@ void write_sarif(const ScanResult& r, const Options& opt, std::ostream& os) {
   SarifInput in;
   in.tool_version = opt.tool_version;
   in.fallback_uri = r.input.name;
+  for (const auto& c : r.check_runs)
+    if (!c.title.empty()) in.rule_text[c.check_id] = {c.title, c.description};
   for (const auto& f : r.findings)
     if (f.check_id != "vulnerabilities.known_cve") in.findings.push_back(&f);  // the CVEs are listed one by one
   for (const auto& v : r.facts.vulns)

@@ -165,8 +165,14 @@ ordered_json sarif_log(const SarifInput& in) {
   for (const Finding* f : in.findings) {
     ordered_json rule;
     rule["id"] = f->check_id;
-    rule["shortDescription"] = {{"text", f->title}};
-    rule["fullDescription"] = {{"text", f->description}};
+    if (auto it = in.rule_text.find(f->check_id); it != in.rule_text.end()) {
+      rule["name"] = it->second.first;
+      rule["shortDescription"] = {{"text", it->second.first}};
+      rule["fullDescription"] = {{"text", it->second.second}};
+    } else {
+      rule["shortDescription"] = {{"text", f->title}};
+      rule["fullDescription"] = {{"text", f->description}};
+    }
     rule["help"] = {{"text", f->remediation.empty() ? f->description : f->remediation}};
     ordered_json tags = ordered_json::array({"security"});
     for (const auto& p : f->provisions) tags.push_back(p.standard + " " + p.provision);

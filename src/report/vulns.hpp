@@ -22,6 +22,8 @@ struct SarifInput {
   // Where each component was found (path inside the firmware), for result locations.
   std::map<std::string, std::string> component_location;
   std::string fallback_uri;  // location when a component has none (the SBOM file, the image)
+  // Check id -> (title, description) of the check, for the rule's short and full description.
+  std::map<std::string, std::pair<std::string, std::string>> rule_text;
 };
 nlohmann::ordered_json sarif_log(const SarifInput& in);
 

@@ -25,8 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Finding f;
   f.check_id = "credentials.empty_password";
   f.fingerprint = "0000000000000000";
-  CheckRun empty{"credentials.empty_password", 1, true, {}};
-  CheckRun open{"credentials.default_password", 2, false, {"note"}};
+  CheckRun empty;
+  empty.check_id = "credentials.empty_password";
+  empty.subjects = 1;
+  CheckRun open;
+  open.check_id = "credentials.default_password";
+  open.subjects = 2;
+  open.conclusive = false;
+  open.notes = {"note"};
   (void)comply::evaluate(cats, {f}, {empty, open});
   (void)comply::evaluate(cats, {}, {});
   return 0;
