@@ -3,6 +3,7 @@
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/hash.hpp"
 
@@ -133,9 +134,20 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
     }
   }
   os << "\nVerdicts\n";
-  for (const auto& v : r.verdicts)
+  // Documentation-only provisions are listed together per standard: the terminal shows what the
+  // firmware decided; the JSON report has every verdict with its rationale.
+  std::map<std::string, std::vector<std::string>> documentation_only;
+  for (const auto& v : r.verdicts) {
+    if (v.status == VerdictStatus::needs_evidence) {
+      documentation_only[v.standard].push_back(v.provision);
+      continue;
+    }
     os << fmt::format("  {} {:<8} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
                       to_string(v.status), reset, v.rationale);
+  }
+  for (const auto& [standard, ids] : documentation_only)
+    os << fmt::format("  {} {}{}{} provision(s) need documentation evidence (needs_evidence): {}\n", standard,
+                      c(verdict_color(VerdictStatus::needs_evidence)), ids.size(), reset, fmt::join(ids, ", "));
   if (diag_count > 0) os << fmt::format("\n{} diagnostic(s) recorded; see the JSON report.\n", diag_count);
   os << fmt::format("\nScanned in {:.2f} s ({} nodes, {} thread(s)).\n", r.stats.total_seconds, r.stats.nodes,
                     r.stats.threads);
