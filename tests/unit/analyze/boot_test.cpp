@@ -6,7 +6,7 @@
 
 #include "analyze/analyzer.hpp"
 #include "formats/crc32.hpp"
-#include "unit/support/unpack_util.hpp"
+#include "unit/support/analyze_util.hpp"
 
 namespace iotaudit {
 namespace {
@@ -36,27 +36,9 @@ void env_partition(std::vector<std::uint8_t>& img, std::size_t at, std::string_v
   std::memcpy(img.data() + at, block.data(), block.size());
 }
 
-struct Run {
-  std::unique_ptr<Tree> tree;
-  analyze::AnalysisResult result;
-};
+Analyzed analyze_image(std::vector<std::uint8_t> img) { return analyze_bytes(std::move(img)); }
 
-Run analyze_image(std::vector<std::uint8_t> img) {
-  Run r;
-  r.tree = unpack_bytes(std::move(img));
-  auto ex = make_serial_executor();
-  Limits lim;
-  analyze::Context ctx{*r.tree, *ex, lim};
-  r.result = analyze::analyze(ctx);
-  return r;
-}
-
-std::vector<const Finding*> of(const Run& r, std::string_view check) {
-  std::vector<const Finding*> out;
-  for (const auto& f : r.result.findings)
-    if (f.check_id == check) out.push_back(&f);
-  return out;
-}
+std::vector<const Finding*> of(const Analyzed& r, std::string_view check) { return findings_of(r, check); }
 
 TEST(BootEnv, DefaultEnvironmentInTheBootloader) {
   using namespace std::string_view_literals;

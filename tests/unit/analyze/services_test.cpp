@@ -7,33 +7,18 @@
 
 #include "analyze/analyzer.hpp"
 #include "unit/support/archive_writer.hpp"
-#include "unit/support/unpack_util.hpp"
+#include "unit/support/analyze_util.hpp"
 
 namespace iotaudit {
 namespace {
 
 using namespace test;
 
-struct Run {
-  std::unique_ptr<Tree> tree;
-  analyze::AnalysisResult result;
-};
-
-Run analyze_members(const std::vector<Member>& members) {
-  Run r;
-  r.tree = unpack_bytes(make_archive(ArchiveFormat::ustar, members));
-  auto ex = make_serial_executor();
-  Limits lim;
-  analyze::Context ctx{*r.tree, *ex, lim};
-  r.result = analyze::analyze(ctx);
-  return r;
+Analyzed analyze_members(const std::vector<Member>& members) {
+  return analyze_bytes(make_archive(ArchiveFormat::ustar, members));
 }
 
-std::size_t count(const Run& r, std::string_view check) {
-  std::size_t n = 0;
-  for (const auto& f : r.result.findings) n += f.check_id == check;
-  return n;
-}
+std::size_t count(const Analyzed& r, std::string_view check) { return findings_of(r, check).size(); }
 
 std::vector<Member> base() {
   return {file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"), file("etc/shadow", "root:*:1:0:99999:7:::\n"),

@@ -1,0 +1,34 @@
+#pragma once
+// Unpack bytes built in a test and run every extractor and check over them, serially.
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "analyze/analyzer.hpp"
+#include "unit/support/unpack_util.hpp"
+
+namespace iotaudit::test {
+
+struct Analyzed {
+  std::unique_ptr<Tree> tree;
+  analyze::AnalysisResult result;
+};
+
+inline Analyzed analyze_bytes(std::vector<std::uint8_t> bytes) {
+  Analyzed r;
+  r.tree = unpack_bytes(std::move(bytes));
+  auto ex = make_serial_executor();
+  Limits lim;
+  analyze::Context ctx{*r.tree, *ex, lim};
+  r.result = analyze::analyze(ctx);
+  return r;
+}
+
+inline std::vector<const Finding*> findings_of(const Analyzed& r, std::string_view check) {
+  std::vector<const Finding*> out;
+  for (const auto& f : r.result.findings)
+    if (f.check_id == check) out.push_back(&f);
+  return out;
+}
+
+}  // namespace iotaudit::test
