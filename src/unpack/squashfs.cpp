@@ -149,8 +149,8 @@ class SquashfsUnpacker final : public Unpacker {
         .magics = {{0, "hsqs"}, {0, "sqsh"}},
         .references = {"https://dr-emann.github.io/squashfs/squashfs.html",
                        "Linux fs/squashfs/squashfs_fs.h"},
-        .limitations = {"version 4.0 only (1.x-3.x are declined here and read by squashfs-legacy; "
-                        "big-endian 4.0 images are reported as unsupported)",
+        .limitations = {"little-endian version 4.0 only (1.x-3.x are declined here and read by "
+                        "squashfs-legacy; big-endian 4.0 by squashfs-be)",
                         "extended attributes are not recorded"},
         .filesystem = true};
     return d;
@@ -163,13 +163,12 @@ class SquashfsUnpacker final : public Unpacker {
     if (sb.version_major < 4)
       return fail(Errc::unsupported, fmt::format("squashfs {}.{} is read by squashfs-legacy",
                                                  sb.version_major, sb.version_minor));
+    // Big-endian 4.0 (vendor SDKs) is declined the same way: libsquashfs reads little-endian only.
+    if (sb.endian == Endian::big)
+      return fail(Errc::unsupported, fmt::format("big-endian squashfs {}.{} is read by squashfs-be",
+                                                 sb.version_major, sb.version_minor));
     Probe p;
     p.length = sb.bytes_used;
-    if (sb.endian == Endian::big) {
-      p.unsupported = fmt::format("squashfs {}.{} big-endian", sb.version_major, sb.version_minor);
-      p.length = 0;
-      return p;
-    }
     p.detail = fmt::format("v4.0 {}, {}-byte blocks, {} inodes", sb.compression_name(),
                            sb.block_size, sb.inodes);
     return p;

@@ -205,16 +205,18 @@ TEST(SquashfsProbe, TruncatedImageIsACandidate) {
   EXPECT_FALSE(p->unsupported.has_value());
 }
 
-// Big-endian 4.0 is a known, unsupported variant; 1.x-3.x are declined (probe error) so that the
-// engine offers them to the squashfs-legacy unpacker.
-TEST(SquashfsProbe, BigEndianIsUnsupportedAndVersion3IsDeclined) {
+// libsquashfs reads little-endian 4.0 only: big-endian 4.0 is declined (probe error) so that the
+// engine offers it to the squashfs-be unpacker, and 1.x-3.x to squashfs-legacy.
+TEST(SquashfsProbe, BigEndianAndVersion3AreDeclined) {
   const auto* u = unpack::find("squashfs");
   ASSERT_NE(u, nullptr);
   auto be = v4_super(true);
   auto p = u->probe(view(be));
-  ASSERT_TRUE(p);
-  ASSERT_TRUE(p->unsupported.has_value());
-  EXPECT_NE(p->unsupported->find("big"), std::string::npos) << *p->unsupported;
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("squashfs-be"), std::string::npos) << p.error().message;
+  const auto* ube = unpack::find("squashfs-be");
+  ASSERT_NE(ube, nullptr);
+  EXPECT_TRUE(ube->probe(view(be)));
 
   Buffer v3;
   v3.resize(4096);
