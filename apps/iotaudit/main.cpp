@@ -1,4 +1,5 @@
 // iotaudit command line: parse flags, build the pipeline, run it, map the outcome to an exit code.
+#include <malloc.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -535,6 +536,12 @@ int run_db_info(const std::string& db_path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Decoded contents are many buffers of 64 KiB to a few MiB that live until the run ends. glibc
+  // maps each one above 128 KiB separately and unmaps it on free, so every buffer costs fresh page
+  // faults; served from the heap instead, extraction of the TL-WR841N root filesystem (xz, 12 MB
+  // of contents) takes 186 ms instead of 214 ms (bench/extract_speed.md).
+  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
   app.require_subcommand(1);
   app.footer(

@@ -35,6 +35,16 @@ class VectorBlob final : public Blob {
   std::vector<std::uint8_t> bytes_;
 };
 
+class BufferBlob final : public Blob {
+ public:
+  BufferBlob(std::unique_ptr<std::uint8_t[]> b, std::size_t size) : bytes_(std::move(b)), size_(size) {}
+  ByteView view() const override { return {bytes_.get(), size_}; }
+
+ private:
+  std::unique_ptr<std::uint8_t[]> bytes_;
+  std::size_t size_;
+};
+
 class SliceBlob final : public Blob {
  public:
   SliceBlob(BlobPtr parent, ByteView v) : parent_(std::move(parent)), view_(v) {}
@@ -64,6 +74,10 @@ class MappedBlob final : public Blob {
 
 BlobPtr make_blob(std::vector<std::uint8_t> bytes) {
   return std::make_shared<VectorBlob>(std::move(bytes));
+}
+
+BlobPtr make_blob(std::unique_ptr<std::uint8_t[]> bytes, std::size_t size) {
+  return std::make_shared<BufferBlob>(std::move(bytes), size);
 }
 
 BlobPtr make_blob(std::string_view bytes) {

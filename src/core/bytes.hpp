@@ -137,6 +137,9 @@ using BlobPtr = std::shared_ptr<const Blob>;
 
 BlobPtr make_blob(std::vector<std::uint8_t> bytes);
 BlobPtr make_blob(std::string_view bytes);
+// Takes a buffer of which the first `size` bytes are valid; with make_unique_for_overwrite, large
+// decoded contents are never zero-filled before the decoder writes them.
+BlobPtr make_blob(std::unique_ptr<std::uint8_t[]> bytes, std::size_t size);
 BlobPtr slice_blob(BlobPtr parent, std::uint64_t offset, std::uint64_t length);
 // Maps a host file read-only. Empty files yield an empty blob. Symbolic links are followed only
 // when asked (the path a user names); files found inside a scanned directory are never followed.

@@ -6,10 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -57,26 +60,83 @@ struct Writer {
     return Fd(::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   }
 
-  bool write_file(int dir, const std::string& name, ByteView data, std::uint32_t mode, std::int64_t mtime) {
+  // File contents are written after the walk has created the file (O_EXCL, no links followed),
+  // by several threads, a bounded number of open files at a time.
+  struct PendingWrite {
+    int fd;
+    BlobPtr blob;  // keeps the bytes alive
+    ByteView data;
+    std::uint32_t mode;
+    std::int64_t mtime;
+    std::size_t record;  // index in `nodes`, -1 for none
+    std::string rel;
+    std::size_t written = 0;
+    bool ok = true;
+  };
+  static constexpr std::size_t kMaxOpen = 128;
+  static constexpr std::size_t kNoRecord = ~std::size_t{0};
+  std::vector<PendingWrite> pending;
+  std::size_t pending_bytes = 0;
+
+  static void write_now(PendingWrite& w) {
+    while (w.written < w.data.size()) {
+      ssize_t n = ::write(w.fd, w.data.data() + w.written, w.data.size() - w.written);
+      if (n <= 0) {
+        w.ok = false;
+        break;
+      }
+      w.written += static_cast<std::size_t>(n);
+    }
+    ::fchmod(w.fd, w.mode & 0777);
+    timespec ts[2] = {{w.mtime, 0}, {w.mtime, 0}};
+    ::futimens(w.fd, ts);
+    if (::close(w.fd) != 0) w.ok = false;
+  }
+
+  void flush() {
+    const unsigned threads = pending_bytes < (1u << 20) ? 1u : std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    if (threads <= 1) {
+      for (auto& w : pending) write_now(w);
+    } else {
+      std::atomic<std::size_t> next{0};
+      auto work = [&] {
+        for (std::size_t i = next++; i < pending.size(); i = next++) write_now(pending[i]);
+      };
+      std::vector<std::thread> pool;
+      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+      work();
+      for (auto& t : pool) t.join();
+    }
+    for (auto& w : pending) {
+      stats.bytes += w.written;
+      if (w.ok) {
+        ++stats.files;
+        continue;
+      }
+      errors.push_back(fmt::format("{}: cannot write", w.rel));
+      if (w.record != kNoRecord) {
+        nodes[w.record]["output"] = nullptr;
+        nodes[w.record]["note"] = "content could not be written";
+      }
+    }
+    pending.clear();
+    pending_bytes = 0;
+  }
+
+  // Creates the file and queues its content; false when it cannot be created.
+  bool write_file(int dir, const std::string& name, BlobPtr blob, std::uint32_t mode, std::int64_t mtime,
+                  const std::string& rel, std::size_t record_index) {
     if (!safe_component(name)) return false;
     int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return false;
-    std::size_t off = 0;
-    bool ok = true;
-    while (off < data.size()) {
-      ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-      if (n <= 0) {
-        ok = false;
-        break;
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    ::fchmod(fd, mode & 0777);
-    timespec ts[2] = {{mtime, 0}, {mtime, 0}};
-    ::futimens(fd, ts);
-    ::close(fd);
-    stats.bytes += off;
-    return ok;
+    ByteView data = blob ? blob->view() : ByteView{};
+    pending.push_back({fd, std::move(blob), data, mode, mtime, record_index, rel});
+    pending_bytes += data.size();
+    return true;
+  }
+  // Called once the queued file's record exists.
+  void maybe_flush() {
+    if (pending.size() >= kMaxOpen) flush();
   }
 
   // Relative symlink target, from the directory holding the link, to the canonical location of
@@ -149,9 +209,9 @@ struct Writer {
         const Unpacker* u = n.type == NodeType::region ? find(n.format) : nullptr;
         bool has_parts = false;
         for (NodeId c : n.children) has_parts = has_parts || tree.at(c).type == NodeType::region;
-        if (u != nullptr && !u->descriptor().filesystem && n.content && !has_parts) {
-          if (write_file(d.get(), "decoded", n.content->view(), 0644, 0)) ++stats.files;
-        }
+        if (u != nullptr && !u->descriptor().filesystem && n.content && !has_parts)
+          write_file(d.get(), "decoded", n.content, 0644, 0, here + "/decoded", kNoRecord);
+        maybe_flush();
         for (NodeId c : n.children) {
           const Node& cn = tree.at(c);
           if (cn.type == NodeType::directory && cn.fs_root == c) walk_fs_root(c, d.get(), here);
@@ -174,11 +234,10 @@ struct Writer {
       }
       case NodeType::file:
       case NodeType::hardlink: {
-        BlobPtr b = tree.content(id);
-        bool ok = write_file(dir_fd, name, b->view(), n.mode, n.mtime);
-        if (ok) ++stats.files;
-        else errors.push_back(fmt::format("{}: cannot write", rel));
+        bool ok = write_file(dir_fd, name, tree.content(id), n.mode, n.mtime, rel, nodes.size());
+        if (!ok) errors.push_back(fmt::format("{}: cannot write", rel));
         record(id, rel, ok, n.type == NodeType::hardlink ? "hard link written as a copy" : "");
+        maybe_flush();
         // Containers found inside a file go next to it.
         if (!n.children.empty()) {
           Fd d = subdir(dir_fd, name + ".extracted");
@@ -241,6 +300,7 @@ Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, c
   } else {
     w.walk(root, top.get(), "", tree.at(root).name);
   }
+  w.flush();
   // Directory modes last, keeping owner rwx so the tree stays removable by the user.
   for (auto it = w.dir_modes.rbegin(); it != w.dir_modes.rend(); ++it)
     if (::fchmodat(top.get(), it->first.c_str(), (it->second & 0777) | 0700, 0) != 0)  // dirs we created: no links

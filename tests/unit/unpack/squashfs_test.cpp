@@ -3,7 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "unit/support/compress.hpp"
@@ -242,6 +245,52 @@ TEST_F(SquashfsImage, CorruptedBytesNeverCrash) {
     for (int k = 0; k < 8; ++k) copy[96 + rng() % (copy.size() - 96)] ^= static_cast<std::uint8_t>(1 + rng() % 255);
     auto t = unpack_bytes(copy);
     ASSERT_GE(t->size(), 1u);
+  }
+}
+
+}  // namespace
+}  // namespace iotaudit
+
+namespace iotaudit {
+namespace {
+
+// Contents are read in work units on several threads: runs of files sharing a fragment block,
+// and block-aligned pieces of large files. Every file must come out whole and identical to a
+// serial read, whatever the thread count.
+TEST(SquashfsParallel, PiecesAndFragmentRunsReassembleExactly) {
+  if (!test::have_mksquashfs()) GTEST_SKIP() << "mksquashfs (squashfs-tools) not installed";
+  test::TempDir work;
+  ASSERT_TRUE(work.ok());
+  namespace fs = std::filesystem;
+  const std::string src = work / "root";
+  fs::create_directories(src + "/small");
+  fs::create_directories(src + "/large");
+  std::map<std::string, std::string> want;
+  for (int i = 0; i < 300; ++i) {  // tails packed together into shared fragment blocks
+    std::string p = fmt::format("/small/f{:03}", i);
+    want[p] = pattern(100 + static_cast<std::size_t>(i) * 37, static_cast<unsigned>(i));
+  }
+  want["/large/a.bin"] = pattern((5u << 20) + 12345, 1001);  // split into 1 MiB pieces, tail in a fragment
+  want["/large/b.bin"] = pattern((3u << 20) + 1, 1002);
+  want["/large/exact.bin"] = pattern(3u << 20, 1003);        // ends on a block boundary
+  for (const auto& [p, data] : want) ASSERT_TRUE(test::write_text(src + p, data));
+  auto img = test::mksquashfs(work, src, "", "-comp gzip -b 131072");
+  ASSERT_TRUE(img) << test::read_text(work / "mksquashfs.log");
+  for (unsigned threads : {1u, 2u, 3u}) {
+    SCOPED_TRACE(threads);
+    auto ex = threads == 1 ? make_serial_executor() : make_tbb_executor(threads);
+    unpack::Engine engine(Limits{}, *ex);
+    auto t = engine.unpack_blob(make_blob(*img), "img");
+    auto regs = test::regions_of(*t, t->root());
+    ASSERT_EQ(regs.size(), 1u) << test::diag_dump(*t);
+    NodeId root = test::fs_root_of(*t, regs[0]);
+    ASSERT_NE(root, kNoNode);
+    for (const auto& [p, data] : want) {
+      NodeId n = t->resolve(root, p);
+      ASSERT_NE(n, kNoNode) << p;
+      EXPECT_TRUE(test::content_of(*t, n) == data) << p;
+    }
+    EXPECT_EQ(test::diag_dump(*t), "");
   }
 }
 
