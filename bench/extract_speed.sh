@@ -37,12 +37,14 @@ mean() {  # hyperfine JSON -> mean seconds
   echo
   echo "Command: \`bench/extract_speed.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))."
   echo "iotaudit $("$bin" version | awk '{print $2}'), $(binwalk --help 2>&1 | sed -n 2p | tr -d ' '), $(unsquashfs -version 2>&1 | head -1)."
-  echo "iotaudit and unsquashfs: mean wall time of 5 hyperfine runs after a warm-up (warm cache); binwalk: one run"
+  echo "iotaudit and unsquashfs: mean wall time of 5 hyperfine runs after a warm-up (warm cache); binwalk: mean of 3 runs"
   echo "(it takes seconds to minutes). 'ratio' = other tool's time / iotaudit's time. binwalk runs as \`binwalk -Me\`"
   echo "(recursive extraction with its external extractors, like iotaudit's recursion). Output goes to tmpfs."
+  echo "'files' = regular files each tool wrote: binwalk writes few where it cannot reach the filesystem"
+  echo "(it then only carves; Debian has no extractor for squashfs 2.x/3.x LZMA variants, JFFS2 or UBIFS)."
   echo
-  echo "| image | size | iotaudit extract (s) | peak RSS (MiB) | binwalk -Me (s) | ratio | unsquashfs -d (s) | ratio |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| image | size | iotaudit extract (s) | files | peak RSS (MiB) | binwalk -Me (s) | files | ratio | unsquashfs -d (s) | ratio |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$out"
 
 for img in "${images[@]}"; do
@@ -54,14 +56,18 @@ for img in "${images[@]}"; do
   rm -rf "$work/ia"
   rss=$( { /usr/bin/time -f %M "$bin" extract -q "$img" -o "$work/ia" >/dev/null; } 2>&1 | tail -1)
   rss=$(python3 -c "print('%.0f' % ($rss / 1024))")
+  iaf=$(find "$work/ia" -type f ! -name extract.json | wc -l)
+  rm -rf "$work/ia"
   ia=$(mean "$work/ia.json")
-  # binwalk is slow: one timed run per image (its run-to-run spread is far below the ratios). The
+  # binwalk is slow: three runs per image, no warm-up (its run-to-run spread is far below the ratios). The
   # generated plain squashfs images are compared with unsquashfs only.
-  bw="—"; ratio="—"
+  bw="—"; ratio="—"; bwf="—"
   if [[ "$name" != usr-bin-* ]]; then
     rm -rf "$work/bw"
-    /usr/bin/time -f %e -o "$work/bw.time" binwalk -q -Me --run-as="$(id -un)" -C "$work/bw" "$img" >/dev/null 2>&1 || true
-    bw=$(tail -1 "$work/bw.time")
+    hyperfine -N -i --runs 3 --export-json "$work/bw.json" --prepare "rm -rf $work/bw" \
+      "binwalk -q -Me --run-as=$(id -un) -C $work/bw $img" >/dev/null 2>&1
+    bw=$(mean "$work/bw.json")
+    bwf=$(find "$work/bw" -type f 2>/dev/null | wc -l)
     rm -rf "$work/bw"
     ratio=$(python3 -c "print('%.1f' % ($bw / $ia))")
   fi
@@ -72,6 +78,6 @@ for img in "${images[@]}"; do
     us=$(mean "$work/us.json")
     usr=$(python3 -c "print('%.1f' % ($us / $ia))")
   fi
-  echo "| $name | $size | $ia | $rss | $bw | $ratio | $us | $usr |" >> "$out"
+  echo "| $name | $size | $ia | $iaf | $rss | $bw | $bwf | $ratio | $us | $usr |" >> "$out"
 done
 cat "$out"
