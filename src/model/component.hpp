@@ -20,6 +20,13 @@ struct Occurrence {
   std::string confidence;     // "high", "medium", "low"
 };
 
+// A component another one needs at run time: an executable or library of the first names a shared
+// library (DT_NEEDED) that belongs to the second.
+struct ComponentLink {
+  std::string id, version;
+  std::string evidence;  // "/usr/sbin/dropbear needs libz.so.1 (/usr/lib/libz.so.1)"
+};
+
 // One product at one version, with every place it was seen.
 struct Component {
   std::string id;             // classifier id: "busybox"
@@ -33,6 +40,7 @@ struct Component {
   std::size_t occurrences_omitted = 0;  // seen more often than the list keeps
   // Facts about this component beyond its version, e.g. {"busybox:applets", "ash,cat,..."}.
   std::vector<std::pair<std::string, std::string>> properties;
+  std::vector<ComponentLink> depends_on;  // sorted by the needed component, unique
 };
 
 }  // namespace iotaudit

@@ -247,6 +247,12 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
       for (const auto& [k, v] : c.properties) props[k] = v;
       jc["properties"] = props;
     }
+    if (!c.depends_on.empty()) {
+      ordered_json deps = ordered_json::array();
+      for (const auto& d : c.depends_on)
+        deps.push_back({{"id", d.id}, {"version", d.version}, {"evidence", d.evidence}});
+      jc["depends_on"] = deps;
+    }
     comps.push_back(jc);
   }
   j["components"] = comps;

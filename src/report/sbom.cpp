@@ -176,7 +176,15 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
     refs.push_back(ref);
   }
   j["components"] = comps;
-  j["dependencies"] = ordered_json::array({{{"ref", "firmware"}, {"dependsOn", refs}}});
+  ordered_json deps = ordered_json::array({{{"ref", "firmware"}, {"dependsOn", refs}}});
+  // Run-time dependencies between components (shared libraries their binaries need).
+  for (const auto& c : r.facts.components) {
+    if (c.depends_on.empty()) continue;
+    ordered_json on = ordered_json::array();
+    for (const auto& d : c.depends_on) on.push_back(fmt::format("component:{}@{}", d.id, d.version));
+    deps.push_back({{"ref", fmt::format("component:{}@{}", c.id, c.version)}, {"dependsOn", on}});
+  }
+  j["dependencies"] = deps;
   if (!r.facts.vulns.empty()) j["vulnerabilities"] = cyclonedx_vulnerabilities(r.facts.vulns);
   os << j.dump(2) << "\n";
 }
@@ -238,6 +246,11 @@ void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
                                                                          : "APPLICATION";
     pkgs.push_back(p);
     rels.push_back({{"spdxElementId", "SPDXRef-Firmware"}, {"relationshipType", "CONTAINS"}, {"relatedSpdxElement", id}});
+    for (const auto& d : c.depends_on)
+      rels.push_back({{"spdxElementId", id},
+                      {"relationshipType", "DEPENDS_ON"},
+                      {"relatedSpdxElement", spdx_id("SPDXRef-Package-" + d.id + "-" + d.version)},
+                      {"comment", d.evidence}});
   }
   j["packages"] = pkgs;
   j["relationships"] = rels;

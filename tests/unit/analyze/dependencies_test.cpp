@@ -1,0 +1,87 @@
+// Dependencies between components: DT_NEEDED of a component's ELF files, resolved like ld.so
+// inside the root filesystem (RUNPATH with $ORIGIN before the default directories, symlinks
+// followed, a unique file of that name elsewhere as the last resort).
+#include <gtest/gtest.h>
+
+#include "analyze/analyzer.hpp"
+#include "unit/support/archive_writer.hpp"
+#include "unit/support/elf_image.hpp"
+#include "unit/support/unpack_util.hpp"
+
+namespace iotaudit {
+namespace {
+
+using namespace test;
+
+std::string elf(std::vector<std::pair<std::int64_t, std::string>> dyn, const std::string& text) {
+  ElfSpec s;
+  s.dyn_strings = std::move(dyn);
+  return elf_string(s) + std::string(16, '\0') + text + std::string(16, '\0');
+}
+
+std::vector<Component> components_of(const Tree& t) {
+  auto ex = make_serial_executor();
+  Limits lim;
+  analyze::Context ctx{t, *ex, lim};
+  Facts facts;
+  for (const auto& e : analyze::extractors()) e.run(ctx, facts);
+  return facts.components;
+}
+
+const Component* find(const std::vector<Component>& cs, const std::string& id, const std::string& version) {
+  for (const auto& c : cs)
+    if (c.id == id && c.version == version) return &c;
+  return nullptr;
+}
+
+std::vector<std::string> deps(const Component* c) {
+  std::vector<std::string> out;
+  if (c != nullptr)
+    for (const auto& d : c->depends_on) out.push_back(d.id + "@" + d.version);
+  return out;
+}
+
+TEST(Dependencies, ResolvedLikeTheDynamicLinker) {
+  const std::string pcre2_text = std::string("pcre2_compile\0", 14) + std::string("\0" "10.42 2022-12-11\0", 18);
+  auto t = unpack_bytes(make_archive(
+      ArchiveFormat::ustar,
+      {file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+       // RUNPATH with $ORIGIN wins over /usr/lib: dropbear uses its private zlib.
+       file("usr/sbin/dropbear",
+            elf({{kDtNeeded, "libz.so.1"}, {kDtRunpath, "$ORIGIN/../lib/private"}}, "SSH-2.0-dropbear_2022.83"), 0755),
+       file("usr/lib/private/libz.so.1.2.13", elf({}, "deflate 1.2.13 Copyright 1995-2022")),
+       symlink("usr/lib/private/libz.so.1", "libz.so.1.2.13"),
+       file("usr/lib/libz.so.1", elf({}, "inflate 1.2.11 Copyright 1995-2017")),
+       // No path: the default directories, then a unique file of that name (multiarch).
+       file("bin/busybox", elf({{kDtNeeded, "libz.so.1"}, {kDtNeeded, "libpcre2-8.so.0"}, {kDtNeeded, "libmissing.so.3"}},
+                               "BusyBox v1.36.1 (2024-01-01 00:00:00 UTC) multi-call binary"), 0755),
+       file("usr/lib/arm-linux-gnueabihf/libpcre2-8.so.0", elf({}, pcre2_text))}));
+  auto cs = components_of(*t);
+  const Component* dropbear = find(cs, "dropbear", "2022.83");
+  const Component* busybox = find(cs, "busybox", "1.36.1");
+  ASSERT_NE(dropbear, nullptr);
+  ASSERT_NE(busybox, nullptr);
+  ASSERT_NE(find(cs, "zlib", "1.2.13"), nullptr);
+  ASSERT_NE(find(cs, "zlib", "1.2.11"), nullptr);
+  ASSERT_NE(find(cs, "pcre2", "10.42"), nullptr);
+  EXPECT_EQ(deps(dropbear), (std::vector<std::string>{"zlib@1.2.13"}));
+  ASSERT_EQ(dropbear->depends_on.size(), 1u);
+  EXPECT_EQ(dropbear->depends_on[0].evidence, "/usr/sbin/dropbear needs libz.so.1 (/usr/sbin/../lib/private/libz.so.1)");
+  EXPECT_EQ(deps(busybox), (std::vector<std::string>{"pcre2@10.42", "zlib@1.2.11"}));
+  EXPECT_TRUE(deps(find(cs, "zlib", "1.2.13")).empty());
+}
+
+TEST(Dependencies, LdSoConfDirectoriesComeBeforeTheDefaults) {
+  auto t = unpack_bytes(make_archive(
+      ArchiveFormat::ustar,
+      {file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+       file("etc/ld.so.conf", "# local libraries first\n/opt/lib\ninclude /etc/ld.so.conf.d/*.conf\n"),
+       file("opt/lib/libz.so.1", elf({}, "deflate 1.3.1 Copyright 1995-2024")),
+       file("lib/libz.so.1", elf({}, "deflate 1.2.11 Copyright 1995-2017")),
+       file("usr/sbin/dropbear", elf({{kDtNeeded, "libz.so.1"}}, "SSH-2.0-dropbear_2022.83"), 0755)}));
+  auto cs = components_of(*t);
+  EXPECT_EQ(deps(find(cs, "dropbear", "2022.83")), (std::vector<std::string>{"zlib@1.3.1"}));
+}
+
+}  // namespace
+}  // namespace iotaudit
