@@ -3,6 +3,7 @@
 // the built-in classifiers (data/components/classifiers.json). One component per product and
 // version, with every place it was seen.
 #include <map>
+#include <set>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -91,6 +92,37 @@ std::string os_id(const Tree& t, NodeId root) {
   return id;
 }
 
+// ELF files a package's file list names (opkg and dpkg keep one path per line in
+// info/<package>.list; dpkg may add ":<arch>"), resolved inside the root filesystem.
+std::vector<NodeId> listed_elves(const Tree& t, NodeId root, std::string_view manager,
+                                 const formats::InstalledPackage& p, const std::set<NodeId>& elves) {
+  std::vector<NodeId> out;
+  std::vector<std::string> lists;
+  if (manager == "opkg") {
+    lists = {"usr/lib/opkg/info/" + p.name + ".list", "var/lib/opkg/info/" + p.name + ".list"};
+  } else if (manager == "dpkg") {
+    lists = {"var/lib/dpkg/info/" + p.name + ".list"};
+    if (!p.architecture.empty()) lists.push_back("var/lib/dpkg/info/" + p.name + ":" + p.architecture + ".list");
+  }
+  for (const auto& l : lists) {
+    NodeId n = t.resolve(root, l);
+    if (n == kNoNode || t.at(n).type != NodeType::file) continue;
+    ByteView b = t.content(n)->view();
+    std::string_view text(reinterpret_cast<const char*>(b.data()), std::min<std::size_t>(b.size(), 4u << 20));
+    std::size_t lines = 0;
+    for (std::size_t pos = 0; pos < text.size() && lines < 100000; ++lines) {
+      std::size_t nl = text.find('\n', pos);
+      std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+      pos = nl == std::string_view::npos ? text.size() : nl + 1;
+      if (line.size() < 2 || line.front() != '/') continue;
+      NodeId f = t.resolve(root, line, /*follow_last=*/false);
+      if (f != kNoNode && elves.contains(f)) out.push_back(f);
+    }
+    break;
+  }
+  return out;
+}
+
 }  // namespace
 
 void extract_components(Context& ctx, Facts& facts) {
@@ -174,6 +206,9 @@ void extract_components(Context& ctx, Facts& facts) {
     }
   }
   // Installed-package databases: what the package manager says is on the device.
+  std::set<NodeId> elves;
+  for (const auto& [id, kind] : facts.kinds)
+    if (kind == FileKind::elf) elves.insert(id);
   std::map<std::string, std::size_t, std::less<>> by_id;
   for (std::size_t i = 0; i < set.classifiers().size(); ++i) by_id[set.classifiers()[i].id] = i;
   for (NodeId root : facts.rootfs) {
@@ -237,6 +272,24 @@ void extract_components(Context& ctx, Facts& facts) {
         o.method = fmt::format("package-db:{}", manager);
         o.confidence = "high";
         c.occurrences.push_back(std::move(o));
+        // The package's file list names its executables and libraries: they are occurrences too
+        // (file hashes in the SBOM, dependencies between components).
+        for (NodeId f : listed_elves(t, root, manager, p, elves)) {
+          if (c.occurrences.size() >= kMaxOccurrences) {
+            ++extra[key];
+            break;
+          }
+          bool seen = false;
+          for (const auto& e : c.occurrences) seen = seen || e.node == f;
+          if (seen) continue;
+          Occurrence lo;
+          lo.node = f;
+          lo.path = t.at(f).path;
+          lo.evidence = fmt::format("listed by package {} {}", p.name, p.version);
+          lo.method = fmt::format("package-db:{}:files", manager);
+          lo.confidence = "high";
+          c.occurrences.push_back(std::move(lo));
+        }
       }
     }
   }

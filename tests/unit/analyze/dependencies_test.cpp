@@ -83,5 +83,29 @@ TEST(Dependencies, LdSoConfDirectoriesComeBeforeTheDefaults) {
   EXPECT_EQ(deps(find(cs, "dropbear", "2022.83")), (std::vector<std::string>{"zlib@1.3.1"}));
 }
 
+// A library known only from the package database: the package's file list makes its files
+// occurrences, so the binaries that need it depend on it.
+TEST(Dependencies, PackageFileListsMakeLibrariesLinkable) {
+  auto t = unpack_bytes(make_archive(
+      ArchiveFormat::ustar,
+      {file("etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"),
+       file("usr/lib/opkg/status",
+            "Package: libc\nVersion: 0.9.33.2-1\nStatus: install user installed\nArchitecture: ar71xx\n\n"
+            "Package: dropbear\nVersion: 2011.54-2\nStatus: install user installed\nArchitecture: ar71xx\n\n"),
+       file("usr/lib/opkg/info/libc.list", "/lib/libc.so.0\n/lib/libuClibc-0.9.33.2.so\n/lib/missing.so\n"),
+       file("lib/libuClibc-0.9.33.2.so", elf({}, "no version string here")),
+       symlink("lib/libc.so.0", "libuClibc-0.9.33.2.so"),
+       file("usr/sbin/dropbear", elf({{kDtNeeded, "libc.so.0"}}, "SSH-2.0-dropbear_2011.54"), 0755)}));
+  auto cs = components_of(*t);
+  const Component* libc = find(cs, "libc", "0.9.33.2");
+  ASSERT_NE(libc, nullptr);
+  std::vector<std::string> paths;
+  for (const auto& o : libc->occurrences) paths.push_back(o.path + " " + o.method);
+  // The symlink in the list is not a file of its own; the library it names is listed itself.
+  EXPECT_EQ(paths, (std::vector<std::string>{"/lib/libuClibc-0.9.33.2.so package-db:opkg:files",
+                                             "/usr/lib/opkg/status package-db:opkg"}));
+  EXPECT_EQ(deps(find(cs, "dropbear", "2011.54")), (std::vector<std::string>{"libc@0.9.33.2"}));
+}
+
 }  // namespace
 }  // namespace iotaudit
