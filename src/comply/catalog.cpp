@@ -36,6 +36,7 @@ Result<Catalog> parse_catalog(std::string_view text,
       pr.summary = p.at("summary").get<std::string>();
       pr.applies_when = p.value("applies_when", "");
       if (p.contains("checks")) pr.checks = p["checks"].get<std::vector<std::string>>();
+      if (p.contains("indicators")) pr.indicators = p["indicators"].get<std::vector<std::string>>();
       if (!ids.insert(pr.id).second)
         return fail(Errc::malformed, fmt::format("{}: provision {} listed twice", c.id, pr.id));
       static const std::set<std::string> levels{"mandatory", "recommended", "conditional-mandatory",
@@ -44,9 +45,10 @@ Result<Catalog> parse_catalog(std::string_view text,
         return fail(Errc::malformed, fmt::format("{}: provision {} has unknown level '{}'", c.id, pr.id, pr.level));
       if (!pr.condition.empty() && !c.conditions.contains(pr.condition))
         return fail(Errc::malformed, fmt::format("{}: provision {} names unknown condition {}", c.id, pr.id, pr.condition));
-      for (const auto& chk : pr.checks)
-        if (!known_check(chk))
-          return fail(Errc::malformed, fmt::format("{}: provision {} names unknown check '{}'", c.id, pr.id, chk));
+      for (const auto* list : {&pr.checks, &pr.indicators})
+        for (const auto& chk : *list)
+          if (!known_check(chk))
+            return fail(Errc::malformed, fmt::format("{}: provision {} names unknown check '{}'", c.id, pr.id, chk));
       c.provisions.push_back(std::move(pr));
     }
   } catch (const json::exception& e) {
@@ -89,6 +91,20 @@ std::vector<Verdict> evaluate(const std::vector<Catalog>& cats, const std::vecto
       if (p.checks.empty()) {
         v.status = VerdictStatus::needs_evidence;
         v.rationale = "no automated check informs this provision; documentation is needed";
+        if (!p.indicators.empty()) {
+          v.checks = p.indicators;
+          for (const auto& f : findings)
+            for (const auto& chk : p.indicators)
+              if (f.check_id == chk) v.finding_fingerprints.push_back(f.fingerprint);
+          if (!v.finding_fingerprints.empty()) {
+            v.status = VerdictStatus::inconclusive;
+            v.rationale = fmt::format("{} finding(s) point to gaps; whether the provision is met needs documentation "
+                                      "of the process the firmware only partly shows",
+                                      v.finding_fingerprints.size());
+          } else {
+            v.rationale = "the checks that point to gaps found none; documentation is still needed";
+          }
+        }
         out.push_back(std::move(v));
         continue;
       }

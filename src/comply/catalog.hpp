@@ -14,7 +14,12 @@ namespace iotaudit::comply {
 
 struct Provision {
   std::string id, principle, level, condition, summary, applies_when;
-  std::vector<std::string> checks;
+  std::vector<std::string> checks;      // their findings break the provision
+  // Checks whose findings point to a gap without deciding the provision: it is about a process or
+  // a property the firmware only partly shows (5.6-9, secure development: missing exploit
+  // mitigations are a visible result, not proof of the process). Their findings make the verdict
+  // inconclusive, listed as its evidence; without findings the provision still needs documents.
+  std::vector<std::string> indicators;
 };
 
 struct Catalog {

@@ -199,5 +199,35 @@ TEST_F(Evaluate, ProvisionWithoutChecksNeedsEvidence) {
   EXPECT_EQ(verdict(vs, "1-3").status, VerdictStatus::needs_evidence);
 }
 
+// A process provision that checks only indicate: their findings make it inconclusive with the
+// findings as evidence, never fail; without findings it still needs documents, never passes.
+TEST(EvaluateIndicators, FindingsMakeItInconclusiveNeverFail) {
+  const char* p = R"({"id": "9-9", "level": "recommended", "summary": "s", "checks": [],
+                      "indicators": ["check.a", "check.b"]})";
+  auto c = parse_catalog(catalog_json(p), known);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->provisions[0].indicators, (std::vector<std::string>{"check.a", "check.b"}));
+  std::vector<Catalog> cats{*c};
+  Finding f;
+  f.check_id = "check.b";
+  f.fingerprint = "fp-b";
+  CheckRun ra, rb;
+  ra.check_id = "check.a";
+  rb.check_id = "check.b";
+  ra.subjects = rb.subjects = 5;
+  auto with = evaluate(cats, {f}, {ra, rb});
+  ASSERT_EQ(with.size(), 1u);
+  EXPECT_EQ(with[0].status, VerdictStatus::inconclusive);
+  EXPECT_EQ(with[0].finding_fingerprints, std::vector<std::string>{"fp-b"});
+  EXPECT_EQ(with[0].checks, (std::vector<std::string>{"check.a", "check.b"}));
+  auto without = evaluate(cats, {}, {ra, rb});
+  EXPECT_EQ(without[0].status, VerdictStatus::needs_evidence);
+  // Indicators are validated like checks.
+  const char* bad = R"({"id": "9-9", "level": "recommended", "summary": "s", "indicators": ["check.zz"]})";
+  EXPECT_FALSE(parse_catalog(catalog_json(bad), known));
+  // And they are not provisions a finding breaks.
+  EXPECT_FALSE(provisions_by_check(cats).contains("check.b"));
+}
+
 }  // namespace
 }  // namespace iotaudit::comply
