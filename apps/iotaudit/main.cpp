@@ -89,6 +89,7 @@ struct CommonOptions {
   bool no_db = false;
   std::vector<std::string> vex;
   double max_age_years = 5;
+  std::string declaration;
   unsigned jobs = 0;
   bool quiet = false;
   unsigned max_depth = Limits{}.max_depth;
@@ -168,6 +169,7 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
   opts.use_db = !common.no_db;
   opts.vex_files = common.vex;
   opts.max_age_years = common.max_age_years;
+  opts.declaration_path = common.declaration;
   auto executor = make_tbb_executor(common.jobs);
   unpack::Engine engine(opts.limits, *executor);
   Progress progress(engine, !common.quiet && ::isatty(2));
@@ -581,7 +583,7 @@ int main(int argc, char** argv) {
   auto* scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
   scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
   format_opt = scan->add_option("-f,--format", formats,
-                                "Report format: text, json, cyclonedx, spdx (repeatable; each may be followed by -o FILE)");
+                                "Report format: text, json, cyclonedx, spdx, sarif, psti-statement (repeatable; each may be followed by -o FILE)");
   output_opt = scan->add_option("-o,--output", outputs,
                                 "Output file for the -f just before it ('-' for stdout; default stdout)");
   scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
@@ -591,6 +593,9 @@ int main(int argc, char** argv) {
                    "inconclusive); never by default")->capture_default_str();
   add_common(scan, scan_common);
   add_vuln_options(scan, scan_common);
+  scan->add_option("--declaration", scan_common.declaration,
+                   "Manufacturer declaration (JSON, schema/declaration.schema.json): support period, disclosure "
+                   "policy, conditions, answers for documentation-only provisions");
 
   std::string sbom_path;
   std::vector<std::string> sbom_formats, sbom_outputs;
