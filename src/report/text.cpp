@@ -142,7 +142,7 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
       documentation_only[v.standard].push_back(v.provision);
       continue;
     }
-    os << fmt::format("  {} {:<8} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
+    os << fmt::format("  {} {:<13} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
                       to_string(v.status), reset, v.rationale);
   }
   for (const auto& [standard, ids] : documentation_only)
