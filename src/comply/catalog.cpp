@@ -26,6 +26,10 @@ Result<Catalog> parse_catalog(std::string_view text,
     c.id = s.at("id").get<std::string>();
     c.title = s.at("title").get<std::string>();
     c.version = s.at("version").get<std::string>();
+    const std::string mapping = s.value("mapping", "equivalent");
+    if (mapping != "equivalent" && mapping != "partial")
+      return fail(Errc::malformed, fmt::format("{}: mapping must be equivalent or partial", c.id));
+    c.partial_mapping = mapping == "partial";
     if (j.contains("conditions"))
       for (auto& [k, v] : j["conditions"].items()) c.conditions[k] = v.get<std::string>();
     std::set<std::string> ids;
@@ -227,6 +231,9 @@ std::vector<Verdict> evaluate(const std::vector<Catalog>& cats, const std::vecto
         } else if (na == n) {
           v.status = VerdictStatus::not_applicable;
           v.rationale = fmt::format("every mapped requirement is not applicable ({})", list);
+        } else if (passes + na == n && c.partial_mapping) {
+          v.status = VerdictStatus::inconclusive;
+          v.rationale = fmt::format("the related requirements pass ({}), but they cover this one only in part", list);
         } else if (passes + na == n) {
           v.status = VerdictStatus::pass;
           v.rationale = fmt::format("every mapped requirement passes ({})", list);

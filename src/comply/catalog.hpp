@@ -29,6 +29,9 @@ struct Provision {
 
 struct Catalog {
   std::string id, title, version;
+  // "partial": its maps_to links are by subject and cover a requirement only in part, so a
+  // mapped failure fails it but mapped passes make it inconclusive, never pass.
+  bool partial_mapping = false;
   std::map<std::string, std::string> conditions;
   std::vector<Provision> provisions;
 };
