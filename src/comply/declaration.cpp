@@ -41,6 +41,8 @@ Result<Declaration> parse_declaration(std::string_view text) {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
     return fail(Errc::malformed, fmt::format("not JSON at byte {}: {}", e.byte, e.what()));
+  } catch (const json::exception& e) {  // e.g. a number out of range while parsing
+    return fail(Errc::malformed, fmt::format("not usable JSON: {}", e.what()));
   }
   if (!j.is_object()) return fail(Errc::malformed, "the declaration is not a JSON object");
   try {

@@ -32,6 +32,7 @@ TEST(Declaration, ErrorsNameThePlace) {
     const char* says;
   };
   for (const Bad& b : {Bad{R"({"schema": "iotaudit-declaration/1",)", "not JSON at byte"},
+                       Bad{R"({"schema": 1E400})", "not usable JSON"},  // out of range while parsing
                        Bad{R"([1, 2])", "not a JSON object"},
                        Bad{R"({"schema": "other"})", "schema"},
                        Bad{R"({"schema": "iotaudit-declaration/1", "extra": 1})", "extra: unknown field"},
