@@ -9,6 +9,7 @@
 #include "core/result.hpp"
 #include "model/finding.hpp"
 #include "comply/declaration.hpp"
+#include "comply/conditions.hpp"
 #include "model/verdict.hpp"
 
 namespace iotaudit::comply {
@@ -25,7 +26,15 @@ struct Provision {
   // without checks of its own takes the verdict of what it maps to (any fail fails; all pass or
   // not applicable passes; otherwise inconclusive or needs_evidence).
   std::vector<std::string> maps_to;
+  // Every condition of a conditional provision (`condition` is the first); the provision is not
+  // applicable when any of them does not hold (EN 303 645 V3: "C F (14, e)").
+  std::vector<std::string> conditions;
+  // Ids of the same requirement in the catalog's previous version (Catalog::previous): the
+  // renumbering between versions (V3.1.3 5.0-1 was V2.1.1 4-1; 5.3-4A and 5.3-4B split 5.3-4).
+  // Empty for a requirement new in this version.
+  std::vector<std::string> renumbered_from;
 };
+
 
 struct Catalog {
   std::string id, title, version;
@@ -33,7 +42,14 @@ struct Catalog {
   // mapped failure fails it but mapped passes make it inconclusive, never pass.
   bool partial_mapping = false;
   std::map<std::string, std::string> conditions;
+  std::map<std::string, std::string> condition_facts;  // condition key -> fact ("!fact" negated)
   std::vector<Provision> provisions;
+  // The catalog id of the previous version whose ids `renumbered_from` names, and the ids that
+  // version had which this one voids.
+  std::string previous;
+  std::vector<std::string> voided;
+  std::string note;
+  std::string owner;  // the body that publishes the standard
 };
 
 // `known_check` answers whether a check id exists.
@@ -54,7 +70,21 @@ std::map<std::string, std::vector<ProvisionRef>> provisions_by_check(const std::
 std::vector<Verdict> evaluate(const std::vector<Catalog>& cats, const std::vector<Finding>& findings,
                               const std::vector<CheckRun>& runs, const Declaration* declaration = nullptr,
                               std::string_view today = {}, std::vector<std::string>* contradictions = nullptr);
-// Every "catalog-id:provision" a catalog maps to must exist.
+struct EvaluationInput {
+  const std::vector<Finding>* findings = nullptr;
+  const std::vector<CheckRun>* runs = nullptr;
+  const Declaration* declaration = nullptr;
+  std::string_view today;                         // YYYY-MM-DD
+  const ConditionFacts* condition_facts = nullptr;  // what the firmware shows about conditions
+  std::vector<std::string>* contradictions = nullptr;
+};
+// As above; conditions the firmware shows not to hold make their provisions not_applicable (with
+// the fact as the reason), and a condition declared false that the firmware shows to hold is a
+// contradiction. A provision with both checks and maps_to takes the worse of the two verdicts.
+std::vector<Verdict> evaluate(const std::vector<Catalog>& cats, const EvaluationInput& in);
+
+// Every "catalog-id:provision" a catalog maps to must exist, and so must every id a provision is
+// renumbered from in the catalog's previous version.
 Status check_mappings(const std::vector<Catalog>& cats);
 
 }  // namespace iotaudit::comply

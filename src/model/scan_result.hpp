@@ -34,6 +34,7 @@ struct ScanResult {
   std::vector<Finding> findings;
   std::vector<CheckRun> check_runs;
   std::vector<Verdict> verdicts;
+  std::vector<StandardInfo> standards;  // the catalogs behind the verdicts, in their order
   // The manufacturer declaration the verdicts used (its file; empty without one), and where it
   // contradicts what the firmware shows.
   std::string declaration_source;

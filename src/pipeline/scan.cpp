@@ -125,8 +125,17 @@ Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Execut
     ::gmtime_r(&now, &tm);
     char today[16];
     std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
-    r.verdicts = comply::evaluate(catalogs, r.findings, r.check_runs, declaration ? &*declaration : nullptr, today,
-                                  &r.declaration_contradictions);
+    auto condition_facts = comply::decide_condition_facts(r.facts, r.findings, r.check_runs);
+    comply::EvaluationInput in;
+    in.findings = &r.findings;
+    in.runs = &r.check_runs;
+    in.declaration = declaration ? &*declaration : nullptr;
+    in.today = today;
+    in.condition_facts = &condition_facts;
+    in.contradictions = &r.declaration_contradictions;
+    r.verdicts = comply::evaluate(catalogs, in);
+    for (const auto& c : catalogs)
+      r.standards.push_back({c.id, c.title, c.version, c.owner, c.previous, c.partial_mapping, c.provisions.size()});
     if (declaration) {
       r.declaration_source = declaration->source;
       r.declaration = std::move(*declaration);

@@ -56,14 +56,14 @@ TEST(ParseCatalog, RejectsDuplicateProvision) {
 }
 
 TEST(ParseCatalog, RejectsUnknownLevel) {
-  for (const char* level : {"Mandatory", "optional", ""}) {
+  for (const char* level : {"Mandatory", "Optional", "shall", ""}) {
     std::string p = std::string(R"({"id": "1-1", "level": ")") + level + R"(", "summary": "s"})";
     auto c = parse_catalog(catalog_json(p), known);
     ASSERT_FALSE(c) << level;
     EXPECT_EQ(c.error().code, Errc::malformed);
   }
   // Each documented level is accepted.
-  for (const char* level : {"mandatory", "recommended", "conditional-mandatory", "conditional-recommended"}) {
+  for (const char* level : {"mandatory", "recommended", "optional", "conditional-mandatory", "conditional-recommended"}) {
     std::string p = std::string(R"({"id": "1-1", "level": ")") + level + R"(", "summary": "s"})";
     EXPECT_TRUE(parse_catalog(catalog_json(p), known)) << level;
   }
