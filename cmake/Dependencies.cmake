@@ -23,3 +23,4 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # Vulnerability database: SQLite for storage, simdjson for the NVD feeds.
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 find_package(simdjson REQUIRED)
+find_package(yaml-cpp REQUIRED)  # manufacturer declarations in YAML (libyaml-cpp-dev)

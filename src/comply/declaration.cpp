@@ -1,9 +1,11 @@
 #include "comply/declaration.hpp"
 
 #include <cctype>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 namespace iotaudit::comply {
 
@@ -35,7 +37,121 @@ bool iso_date(std::string_view s) {
 
 Result<Declaration> parse_fields(const nlohmann::json& j);
 
+namespace {
+
+constexpr std::size_t kMaxInput = 1 << 20;
+constexpr std::size_t kMaxYamlNodes = 100000;  // aliases are expanded: this bounds "billion laughs"
+constexpr int kMaxYamlDepth = 32;
+
+struct YamlConversion {
+  std::size_t nodes = 0;
+  std::map<std::string, int> lines;  // key path ("provisions.x.answer") -> 1-based line
+  std::string error;
+};
+
+// A YAML document as the JSON value parse_fields reads. Plain true/false are booleans, null and
+// ~ are null; every other scalar is a string (dates and numbers stay as written).
+bool yaml_to_json(const YAML::Node& n, const std::string& path, int depth, YamlConversion& cv, json& out) {
+  if (++cv.nodes > kMaxYamlNodes) {
+    cv.error = fmt::format("more than {} YAML nodes (aliases included)", kMaxYamlNodes);
+    return false;
+  }
+  if (depth > kMaxYamlDepth) {
+    cv.error = fmt::format("{}: nested deeper than {} levels", path.empty() ? "document" : path, kMaxYamlDepth);
+    return false;
+  }
+  switch (n.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined: out = nullptr; return true;
+    case YAML::NodeType::Scalar: {
+      const std::string& v = n.Scalar();
+      if (n.Tag() == "?") {  // plain (unquoted) scalar
+        if (v == "true" || v == "True" || v == "TRUE") return out = true, true;
+        if (v == "false" || v == "False" || v == "FALSE") return out = false, true;
+        if (v == "null" || v == "Null" || v == "NULL" || v == "~") return out = nullptr, true;
+      }
+      out = v;
+      return true;
+    }
+    case YAML::NodeType::Sequence: {
+      out = json::array();
+      std::size_t i = 0;
+      for (const auto& item : n) {
+        json v;
+        if (!yaml_to_json(item, fmt::format("{}[{}]", path, i++), depth + 1, cv, v)) return false;
+        out.push_back(std::move(v));
+      }
+      return true;
+    }
+    case YAML::NodeType::Map: {
+      out = json::object();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) {
+          cv.error = fmt::format("line {}: a key that is not a scalar", kv.first.Mark().line + 1);
+          return false;
+        }
+        const std::string key = kv.first.Scalar();
+        const std::string sub = path.empty() ? key : path + "." + key;
+        if (out.contains(key)) {
+          cv.error = fmt::format("line {}: {} given twice", kv.first.Mark().line + 1, sub);
+          return false;
+        }
+        cv.lines.emplace(sub, kv.first.Mark().line + 1);
+        json v;
+        if (!yaml_to_json(kv.second, sub, depth + 1, cv, v)) return false;
+        out[key] = std::move(v);
+      }
+      return true;
+    }
+  }
+  out = nullptr;
+  return true;
+}
+
+// "provisions.x.answer: missing" -> the line of the longest key path the message starts with.
+std::string with_line(const std::string& message, const std::map<std::string, int>& lines) {
+  std::string path = message.substr(0, message.find(": "));
+  while (!path.empty()) {
+    if (auto it = lines.find(path); it != lines.end()) return fmt::format("line {}: {}", it->second, message);
+    auto cut = path.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    path.resize(cut);
+  }
+  return message;
+}
+
+Result<Declaration> parse_yaml(std::string_view text) {
+  YamlConversion cv;
+  json j;
+  try {
+    YAML::Node doc = YAML::Load(std::string(text));
+    if (!doc.IsMap()) return fail(Errc::malformed, "the declaration is not a JSON object or a YAML mapping");
+    if (!yaml_to_json(doc, "", 0, cv, j)) return fail(Errc::malformed, cv.error);
+  } catch (const YAML::ParserException& e) {
+    return fail(Errc::malformed, fmt::format("not YAML at line {}, column {}: {}", e.mark.line + 1, e.mark.column + 1, e.msg));
+  } catch (const YAML::Exception& e) {
+    return fail(Errc::malformed, fmt::format("not usable YAML: {}", e.what()));
+  } catch (const std::exception& e) {
+    return fail(Errc::malformed, fmt::format("not usable YAML: {}", e.what()));
+  }
+  try {
+    auto d = parse_fields(j);
+    if (!d) return fail(d.error().code, with_line(d.error().message, cv.lines));
+    return d;
+  } catch (const nlohmann::json::exception& e) {
+    return fail(Errc::malformed, fmt::format("unexpected value: {}", e.what()));
+  }
+}
+
+}  // namespace
+
 Result<Declaration> parse_declaration(std::string_view text) {
+  if (text.size() > kMaxInput) return fail(Errc::malformed, fmt::format("larger than {} bytes", kMaxInput));
+  // JSON when the document is an object ('{' first); YAML otherwise.
+  std::size_t first = 0;
+  if (text.starts_with("\xEF\xBB\xBF")) first = 3;
+  while (first < text.size() && std::isspace(static_cast<unsigned char>(text[first]))) ++first;
+  if (first >= text.size() || text[first] != '{') return parse_yaml(text);
   nlohmann::json j;
   try {
     j = json::parse(text);

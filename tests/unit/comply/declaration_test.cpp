@@ -1,5 +1,6 @@
 #include "comply/declaration.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "comply/catalog.hpp"
@@ -86,6 +87,105 @@ TEST(Declaration, EvaluateUsesItWithoutOverridingFailures) {
   ASSERT_EQ(contradictions.size(), 2u);
   EXPECT_NE(contradictions[0].find("Std 1"), std::string::npos) << contradictions[0];
   EXPECT_NE(contradictions[1].find("2020-01-01"), std::string::npos) << contradictions[1];
+}
+
+
+// The same declaration in YAML reads the same; dates and numbers stay text, true/false are booleans.
+TEST(Declaration, ParsesYaml) {
+  auto d = parse_declaration(R"(# manufacturer declaration
+schema: iotaudit-declaration/1
+manufacturer:
+  name: M
+  address: "1 High Street"
+product: {name: P, model: X1, batch: 2026, firmware_version: "1.2"}
+support_period:
+  end: 2030-06-30
+  published_at: https://e.example/s
+vulnerability_disclosure:
+  policy_url: https://e.example/p
+  contact: mailto:s@e.example
+update_policy: >
+  signed updates,
+  automatic by default
+conditions:
+  etsi-en-303-645: {"13": false, "1": true}
+provisions:
+  "etsi-en-303-645:4-1":
+    answer: kept
+    documents: [DOC-1, "https://e.example/doc"]
+)");
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(d->manufacturer_address, "1 High Street");
+  EXPECT_EQ(d->product_batch, "2026");
+  EXPECT_EQ(d->support_end, "2030-06-30");
+  EXPECT_EQ(d->disclosure_contact, "mailto:s@e.example");
+  EXPECT_EQ(d->update_policy, "signed updates, automatic by default\n");
+  EXPECT_FALSE(d->conditions.at("etsi-en-303-645").at("13"));
+  EXPECT_TRUE(d->conditions.at("etsi-en-303-645").at("1"));
+  EXPECT_EQ(d->answers.at("etsi-en-303-645:4-1").documents,
+            (std::vector<std::string>{"DOC-1", "https://e.example/doc"}));
+}
+
+TEST(Declaration, YamlErrorsNameTheLine) {
+  struct Bad {
+    std::string text;
+    const char* says;
+  };
+  std::string deep = "schema: iotaudit-declaration/1\nprovisions: " + std::string(200, '[') + std::string(200, ']');
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 0; i < 8; ++i)
+    bomb += fmt::format("{}: &{} [*{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}, *{}]\n", char('b' + i), char('b' + i),
+                        char('a' + i), char('a' + i), char('a' + i), char('a' + i), char('a' + i), char('a' + i),
+                        char('a' + i), char('a' + i), char('a' + i), char('a' + i));
+  for (const Bad& b : {Bad{"schema: iotaudit-declaration/1\nmanufacturer: {name: [unclosed\n", "not YAML at line"},
+                       Bad{"schema: iotaudit-declaration/1\nsupport_period:\n  end: 31/12/2031\n",
+                           "line 3: support_period.end"},
+                       Bad{"schema: iotaudit-declaration/1\nconditions:\n  x:\n    \"1\": maybe\n", "line 4: conditions.x.1"},
+                       Bad{"schema: iotaudit-declaration/1\nschema: again\n", "given twice"},
+                       Bad{"- a\n- b\n", "not a JSON object or a YAML mapping"},
+                       Bad{"", "not a JSON object or a YAML mapping"},
+                       Bad{deep, "nested deeper"},
+                       Bad{bomb, "YAML nodes"}}) {
+    auto d = parse_declaration(b.text);
+    ASSERT_FALSE(d) << b.text.substr(0, 80);
+    EXPECT_NE(d.error().message.find(b.says), std::string::npos) << d.error().message;
+  }
+}
+
+// What the declaration claims about publication is compared with the firmware.
+TEST(Declaration, ClaimsAreComparedWithTheFirmware) {
+  auto cats = load_builtin_catalogs();
+  ASSERT_TRUE(cats) << cats.error().message;
+  Declaration d;
+  d.disclosure_contact = "mailto:psirt@e.example";
+  d.support_end = "2031-12-31";
+  Finding contact;
+  contact.check_id = "disclosure.contact";
+  contact.title = "No vulnerability-disclosure contact in the firmware";
+  contact.fingerprint = "fp-contact";
+  CheckRun stated;
+  stated.check_id = "disclosure.support_period";
+  stated.subjects = 1;
+  stated.notes = {"support period stated in /www/about.html line 4 (until 2027-06-30)"};
+  std::vector<std::string> contradictions;
+  auto vs = evaluate(*cats, {contact}, {stated}, &d, "2026-12-05", &contradictions);
+  ASSERT_EQ(contradictions.size(), 2u);
+  EXPECT_NE(contradictions[0].find("psirt@e.example"), std::string::npos) << contradictions[0];
+  EXPECT_NE(contradictions[0].find("fp-contact"), std::string::npos) << contradictions[0];
+  EXPECT_NE(contradictions[1].find("2027-06-30"), std::string::npos) << contradictions[1];
+  bool noted_521 = false, noted_psti = false, noted_5313 = false;
+  for (const auto& v : vs) {
+    if (v.notes.empty()) continue;
+    noted_521 |= v.standard_id == "etsi-en-303-645" && v.provision == "5.2-1";
+    noted_psti |= v.standard_id == "uk-psti" && v.provision == "Sch1-2(2)(a)";
+    noted_5313 |= v.standard_id == "etsi-en-303-645" && v.provision == "5.3-13";
+  }
+  EXPECT_TRUE(noted_521 && noted_psti && noted_5313);
+  // Agreeing claims raise nothing.
+  d.support_end = "2027-06-30";
+  contradictions.clear();
+  (void)evaluate(*cats, {}, {stated}, &d, "2026-12-05", &contradictions);
+  EXPECT_TRUE(contradictions.empty()) << contradictions.front();
 }
 
 }  // namespace
