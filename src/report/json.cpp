@@ -339,9 +339,28 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
     if (v.declared) jv["declared"] = true;
     if (!v.documents.empty()) jv["documents"] = v.documents;
     if (!v.notes.empty()) jv["notes"] = v.notes;
+    jv["standard_id"] = v.standard_id;
+    jv["facts"] = v.facts;
+    if (!v.condition_decided_by.empty()) jv["condition_decided_by"] = v.condition_decided_by;
+    if (!v.renumbered_from.empty()) jv["renumbered_from"] = v.renumbered_from;
     vs.push_back(jv);
   }
   j["verdicts"] = vs;
+  ordered_json stds = ordered_json::array();
+  for (const auto& st : r.standards) {
+    ordered_json js = {{"id", st.id}, {"title", st.title}, {"version", st.version}};
+    if (!st.owner.empty()) js["owner"] = st.owner;
+    if (!st.previous.empty()) js["previous"] = st.previous;
+    js["mapping"] = st.partial_mapping ? "partial" : "equivalent";
+    std::map<std::string, int> counts;
+    for (const auto& v : r.verdicts)
+      if (v.standard_id == st.id) ++counts[to_string(v.status)];
+    ordered_json jc = ordered_json::object();
+    for (const char* k : {"pass", "fail", "not_applicable", "inconclusive", "needs_evidence"}) jc[k] = counts[k];
+    js["verdicts"] = jc;
+    stds.push_back(js);
+  }
+  j["standards"] = stds;
   if (!r.declaration_source.empty())
     j["declaration"] = {{"source", r.declaration_source}, {"contradictions", r.declaration_contradictions}};
 

@@ -107,10 +107,16 @@ void write_psti_statement(const ScanResult& r, const Options& opt, std::ostream&
   }
 
   os << "## 5. Standard relied on for deemed compliance (para 1(2))\n\n";
+  bool iso = false;
+  if (auto it = dec.conditions.find("uk-psti"); it != dec.conditions.end())
+    if (auto c = it->second.find("iso29147"); c != it->second.end()) iso = c->second;
   if (deemed)
-    os << "ETSI EN 303 645 V2.1.1 (2020-06), provisions 5.1-1, 5.1-2, 5.2-1 and 5.3-13 (Schedule 2).\n\n";
-  else
-    os << "None declared: compliance is with Schedule 1 directly.\n\n";
+    os << fmt::format("ETSI EN 303 645 V2.1.1 (2020-06), provisions 5.1-1, 5.1-2{} and 5.3-13 (Schedule 2).\n\n",
+                      iso ? "" : ", 5.2-1");
+  if (iso)
+    os << "ISO/IEC 29147:2018 (2nd edition), paragraphs 6.2.2, 6.2.5 and 6.5, for the information on how to report "
+          "security issues (Schedule 2 para 2(2)(b)).\n\n";
+  if (!deemed && !iso) os << "None declared: compliance is with Schedule 1 directly.\n\n";
 
   os << "## 6. Requirements\n\n| requirement | verdict | basis |\n|---|---|---|\n";
   for (const Verdict* v : psti) {

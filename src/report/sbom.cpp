@@ -80,6 +80,146 @@ std::string spdx_id(std::string s) {
   return s;
 }
 
+
+// The compliance result as a CycloneDX 1.6 attestation: each standard under
+// definitions.standards with its requirements (grouped by level); under declarations, iotaudit
+// (and, with a declaration, the manufacturer) as assessors, one attestation per standard mapping
+// each requirement to the claim of its verdict, and the findings and declared answers behind the
+// claims as evidence.
+void add_attestation(const ScanResult& r, ordered_json& j) {
+  if (r.verdicts.empty()) return;
+  auto req_ref = [](const Verdict& v) { return fmt::format("requirement:{}:{}", v.standard_id, v.provision); };
+  auto claim_ref = [](const Verdict& v) { return fmt::format("claim:{}:{}", v.standard_id, v.provision); };
+  std::map<std::string, std::string> finding_titles;
+  for (const auto& f : r.findings) finding_titles.emplace(f.fingerprint, f.title);
+  const std::string created = timestamp();
+
+  ordered_json standards = ordered_json::array();
+  for (const auto& st : r.standards) {
+    ordered_json js;
+    js["bom-ref"] = "standard:" + st.id;
+    js["name"] = st.title;
+    js["version"] = st.version;
+    if (!st.owner.empty()) js["owner"] = st.owner;
+    ordered_json reqs = ordered_json::array();
+    std::map<std::string, ordered_json> levels;
+    for (const auto& v : r.verdicts) {
+      if (v.standard_id != st.id) continue;
+      ordered_json jr;
+      jr["bom-ref"] = req_ref(v);
+      jr["identifier"] = v.provision;
+      jr["text"] = v.summary.empty() ? v.title : v.summary;
+      if (!v.title.empty()) jr["descriptions"] = ordered_json::array({v.title});
+      ordered_json props = ordered_json::array({{{"name", "iotaudit:level"}, {"value", v.level}}});
+      if (!v.condition.empty()) props.push_back({{"name", "iotaudit:condition"}, {"value", v.condition}});
+      for (const auto& m : v.maps_to) props.push_back({{"name", "iotaudit:maps_to"}, {"value", m}});
+      for (const auto& n : v.renumbered_from)
+        props.push_back({{"name", "iotaudit:renumbered_from"}, {"value", st.previous + ":" + n}});
+      jr["properties"] = props;
+      reqs.push_back(jr);
+      levels[v.level].push_back(req_ref(v));
+    }
+    js["requirements"] = reqs;
+    ordered_json jl = ordered_json::array();
+    for (const auto& [level, refs] : levels)
+      jl.push_back({{"bom-ref", fmt::format("level:{}:{}", st.id, level)}, {"identifier", level}, {"requirements", refs}});
+    js["levels"] = jl;
+    standards.push_back(js);
+  }
+  j["definitions"] = {{"standards", standards}};
+
+  ordered_json decl;
+  ordered_json assessors = ordered_json::array(
+      {{{"bom-ref", "assessor:iotaudit"}, {"thirdParty", false}, {"organization", {{"name", "iotaudit (automated firmware assessment)"}}}}});
+  const bool declared = r.declaration.has_value();
+  if (declared)
+    assessors.push_back({{"bom-ref", "assessor:manufacturer"},
+                         {"thirdParty", false},
+                         {"organization", {{"name", r.declaration->manufacturer_name.empty()
+                                                        ? std::string("the manufacturer (declaration)")
+                                                        : r.declaration->manufacturer_name}}}});
+  decl["assessors"] = assessors;
+
+  ordered_json attestations = ordered_json::array();
+  ordered_json claims = ordered_json::array();
+  ordered_json evidence = ordered_json::array();
+  std::set<std::string> evidence_refs;
+  for (const auto& st : r.standards) {
+    std::map<std::string, int> counts;
+    ordered_json map = ordered_json::array();
+    for (const auto& v : r.verdicts) {
+      if (v.standard_id != st.id) continue;
+      const std::string status = to_string(v.status);
+      ++counts[status];
+      ordered_json claim;
+      claim["bom-ref"] = claim_ref(v);
+      claim["target"] = "firmware";
+      claim["predicate"] = fmt::format("{} {}: {}", v.standard, v.provision, status);
+      std::string reasoning = v.rationale;
+      if (!v.condition.empty() && v.status == VerdictStatus::not_applicable)
+        reasoning += fmt::format(" (condition: {}; decided by {})", v.condition,
+                                 v.condition_decided_by.empty() ? "the declaration" : v.condition_decided_by);
+      for (const auto& n : v.notes) reasoning += " Note: " + n;
+      claim["reasoning"] = reasoning;
+      ordered_json ev = ordered_json::array();
+      for (const auto& fp : v.finding_fingerprints) {
+        std::string ref = "evidence:finding:" + fp;
+        ev.push_back(ref);
+        if (evidence_refs.insert(ref).second) {
+          auto t = finding_titles.find(fp);
+          evidence.push_back({{"bom-ref", ref},
+                              {"propertyName", "iotaudit:finding"},
+                              {"data", ordered_json::array({{{"name", t != finding_titles.end() ? t->second : fp}}})},
+                              {"created", created}});
+        }
+      }
+      if (v.declared) {
+        std::string ref = fmt::format("evidence:declared:{}:{}", v.standard_id, v.provision);
+        ev.push_back(ref);
+        ordered_json data = ordered_json::array({{{"name", v.rationale}}});
+        for (const auto& d : v.documents) {
+          ordered_json item = {{"name", d}};
+          if ((d.starts_with("https://") || d.starts_with("http://")) && d.find_first_of(" \t\n\"<>") == std::string::npos)
+            item["contents"] = {{"url", d}};
+          data.push_back(item);
+        }
+        evidence.push_back({{"bom-ref", ref}, {"propertyName", "iotaudit:declared"}, {"data", data}, {"created", created}});
+      }
+      if (!ev.empty()) claim["evidence"] = ev;
+      claims.push_back(claim);
+      ordered_json m;
+      m["requirement"] = req_ref(v);
+      if (v.status == VerdictStatus::fail)
+        m["counterClaims"] = ordered_json::array({claim_ref(v)});
+      else
+        m["claims"] = ordered_json::array({claim_ref(v)});
+      if (v.status == VerdictStatus::pass || v.status == VerdictStatus::fail)
+        m["conformance"] = {{"score", v.status == VerdictStatus::pass ? 1.0 : 0.0}, {"rationale", v.rationale}};
+      else
+        m["conformance"] = {{"rationale", fmt::format("{}: {}", status, v.rationale)}};
+      m["confidence"] = {{"rationale", v.declared ? "decided by the manufacturer's declaration"
+                                                  : "decided by automated analysis of the firmware image"}};
+      map.push_back(m);
+    }
+    std::string summary;
+    for (const char* s : {"pass", "fail", "not_applicable", "inconclusive", "needs_evidence"})
+      if (counts[s]) summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[s], s);
+    attestations.push_back({{"summary", fmt::format("{} {}: {}", st.title, st.version, summary)},
+                            {"assessor", "assessor:iotaudit"},
+                            {"map", map}});
+  }
+  decl["attestations"] = attestations;
+  decl["claims"] = claims;
+  if (!evidence.empty()) decl["evidence"] = evidence;
+  if (declared && !r.declaration->manufacturer_name.empty()) {
+    ordered_json org = {{"name", r.declaration->manufacturer_name}};
+    decl["targets"] = {{"organizations", ordered_json::array({org})}};
+  }
+  decl["affirmation"] = {{"statement", "Automated assessment of the firmware image by iotaudit against the standards "
+                                       "above; not a declaration of conformity by the manufacturer."}};
+  j["declarations"] = decl;
+}
+
 }  // namespace
 
 void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) {
@@ -186,6 +326,7 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
   }
   j["dependencies"] = deps;
   if (!r.facts.vulns.empty()) j["vulnerabilities"] = cyclonedx_vulnerabilities(r.facts.vulns);
+  add_attestation(r, j);
   os << j.dump(2) << "\n";
 }
 

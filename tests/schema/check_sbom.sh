@@ -62,6 +62,30 @@ for k in range(n):
     assert set(deps["firmware"]) == {c["bom-ref"] for c in cdx["components"]}
     for c in cdx["components"]:
         assert c["evidence"]["occurrences"], c["name"]
+    # The compliance attestation: every verdict of the report is a requirement of its standard under
+    # definitions.standards, mapped to one claim whose evidence names the verdict's findings.
+    verdicts = {(v["standard_id"], v["provision"]): v for v in rep["verdicts"]}
+    requirements = {r["bom-ref"] for s in cdx["definitions"]["standards"] for r in s["requirements"]}
+    assert requirements == {f"requirement:{sid}:{p}" for sid, p in verdicts}, "requirements != verdicts"
+    assert {s["bom-ref"] for s in cdx["definitions"]["standards"]} == {"standard:" + s["id"] for s in rep["standards"]}
+    decl = cdx["declarations"]
+    claims = {c["bom-ref"]: c for c in decl["claims"]}
+    evidence = {e["bom-ref"] for e in decl.get("evidence", [])}
+    mapped = 0
+    for att in decl["attestations"]:
+        assert att["assessor"] in {a["bom-ref"] for a in decl["assessors"]}
+        for m in att["map"]:
+            sid, prov = m["requirement"].split(":", 2)[1:]
+            v = verdicts[(sid, prov)]
+            refs = m.get("claims", []) + m.get("counterClaims", [])
+            assert len(refs) == 1 and refs[0] in claims, m
+            assert ("counterClaims" in m) == (v["status"] == "fail"), (m, v["status"])
+            c = claims[refs[0]]
+            assert c["predicate"].endswith(": " + v["status"]), (c["predicate"], v["status"])
+            want_ev = {"evidence:finding:" + fp for fp in v["findings"]}
+            assert want_ev <= set(c.get("evidence", [])) and set(c.get("evidence", [])) <= evidence, (c, v)
+            mapped += 1
+    assert mapped == len(verdicts), f"{mapped} requirements attested, {len(verdicts)} verdicts"
     # SPDX 2.3: required document and package fields.
     spdx = json.load(open(f"{work}/s{k}.json"))
     for key in ("spdxVersion", "dataLicense", "SPDXID", "name", "documentNamespace", "creationInfo", "packages"):
@@ -79,7 +103,7 @@ for k in range(n):
         assert r["spdxElementId"] in known and r["relatedSpdxElement"] in known, r
     spdx_got = {(p["name"], p.get("versionInfo")) for p in spdx["packages"] if p["SPDXID"] != "SPDXRef-Firmware"}
     assert spdx_got == want, f"SPDX packages {spdx_got} != {want}"
-print(f"ok: {n} image(s), CycloneDX 1.6 valid, SPDX 2.3 structure valid")
+print(f"ok: {n} image(s), CycloneDX 1.6 valid with the compliance attestation, SPDX 2.3 structure valid")
 PY
 
 # Vulnerabilities: a database from the test feeds in tests/schema/fixtures (written for this test),
