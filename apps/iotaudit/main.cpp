@@ -3,6 +3,7 @@
 #include <map>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -135,10 +136,25 @@ struct ReportTarget {
 };
 
 int run_scan(const std::string& path, const CommonOptions& common, const std::vector<ReportTarget>& targets,
-             const std::string& fail_on, const std::string& fail_on_verdict) {
+             const std::string& fail_on, const std::string& fail_on_verdict,
+             const std::vector<std::string>& gate_standards) {
   if (fail_on_verdict != "never" && fail_on_verdict != "fail" && fail_on_verdict != "inconclusive") {
     std::cerr << "iotaudit: --fail-on-verdict must be one of never, fail, inconclusive\n";
     return kExitUsage;
+  }
+  if (!gate_standards.empty()) {
+    auto cats = comply::load_builtin_catalogs();
+    if (!cats) {
+      std::cerr << fmt::format("iotaudit: {}\n", cats.error().message);
+      return kExitInternal;
+    }
+    std::string known;
+    for (const auto& c : *cats) known += (known.empty() ? "" : ", ") + c.id;
+    for (const auto& id : gate_standards)
+      if (std::none_of(cats->begin(), cats->end(), [&](const comply::Catalog& c) { return c.id == id; })) {
+        std::cerr << fmt::format("iotaudit: unknown standard '{}' for --standard (known: {})\n", id, known);
+        return kExitUsage;
+      }
   }
   std::optional<Severity> threshold;
   if (!fail_on.empty() && fail_on != "never") {
@@ -205,6 +221,8 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
   // evidence could not decide either way). Documentation-only provisions never trip it.
   if (fail_on_verdict != "never")
     for (const auto& v : result->verdicts)
+      if (gate_standards.empty() ||
+          std::find(gate_standards.begin(), gate_standards.end(), v.standard_id) != gate_standards.end())
       if (v.status == VerdictStatus::fail ||
           (fail_on_verdict == "inconclusive" && v.status == VerdictStatus::inconclusive)) {
         if (!common.quiet)
@@ -591,10 +609,14 @@ int main(int argc, char** argv) {
   scan->add_option("--fail-on-verdict", fail_on_verdict,
                    "Exit 1 if a provision of a standard has this verdict: fail, or inconclusive (fail or "
                    "inconclusive); never by default")->capture_default_str();
+  std::vector<std::string> gate_standards;
+  scan->add_option("--standard", gate_standards,
+                   "Only provisions of this standard trip --fail-on-verdict (repeatable; catalog ids: "
+                   "etsi-en-303-645, etsi-en-303-645-v3, uk-psti, ncsc-dsp, en-18031-1, nistir-8259a; default all)");
   add_common(scan, scan_common);
   add_vuln_options(scan, scan_common);
   scan->add_option("--declaration", scan_common.declaration,
-                   "Manufacturer declaration (JSON, schema/declaration.schema.json): support period, disclosure "
+                   "Manufacturer declaration (YAML or JSON, schema/declaration.schema.json): support period, disclosure "
                    "policy, conditions, answers for documentation-only provisions");
 
   std::string sbom_path;
@@ -713,8 +735,8 @@ int main(int argc, char** argv) {
             std::cerr << fmt::format("iotaudit: sbom writes cyclonedx, spdx or json, not '{}'\n", t.format);
             return kExitUsage;
           }
-      return *scan ? run_scan(scan_path, scan_common, *targets, fail_on, fail_on_verdict)
-                   : run_scan(sbom_path, sbom_common, *targets, "never", "never");
+      return *scan ? run_scan(scan_path, scan_common, *targets, fail_on, fail_on_verdict, gate_standards)
+                   : run_scan(sbom_path, sbom_common, *targets, "never", "never", {});
     }
     if (*extract) return run_extract(extract_path, out_dir, extract_common);
     if (*hardening) return run_hardening(hardening_path, hardening_format, hardening_common);

@@ -5,7 +5,11 @@
 //       account, with the truth path as evidence path and provision 5.1-1;
 //   (b) no other such finding is reported (false positives fail the test, on every image);
 //   (c) when the tool reads a root filesystem, the accounts it lists include root, the accounts
-//       named in truth issues and the users the image's services run as.
+//       named in truth issues and the users the image's services run as;
+//   (d) verdicts: all 68 EN 303 645 V2.1.1 provisions (and the 78 of V3.1.3) have a verdict; every
+//       planted issue is found by the check that judges its kind, and each EN 303 645 provision
+//       the truth names for it (`etsi`) is `fail` with that finding among its evidence; on a clean
+//       image no EN 303 645 provision (either version) fails.
 // Images whose format is not in kSupported are reported as skipped, with the reason, after checks
 // (b) and (c); a failure in those still fails the test. corpus_summary.passwords prints per-image
 // counts and precision/recall.
@@ -48,6 +52,33 @@ namespace {
 const std::set<std::string> kSupported = {
     "squashfs", "trx", "uimage-multi", "zip-bundle", "tar.gz", "cpio.gz", "zip",
     "fit",      "ext2", "ext4",        "jffs2",      "ubi",    "cramfs"};
+
+// Truth issue kind -> the check that judges it (every kind the corpus plants).
+const std::map<std::string, std::string> kAllKinds = {
+    {"default_password", "credentials.default_password"},
+    {"empty_password", "credentials.empty_password"},
+    {"web_hardcoded_credential", "credentials.web_password"},
+    {"default_wifi_psk", "credentials.wifi_psk"},
+    {"hardcoded_cloud_secret", "secrets.cloud_credentials"},
+    {"telnet_enabled", "services.telnet"},
+    {"uart_root_shell", "services.console_shell"},
+    {"debug_gdbserver", "services.debug_daemon"},
+    {"service_runs_as_root", "services.root_daemon"},
+    {"ssh_root_password_login", "services.ssh_root_password"},
+    {"debug_command_cgi", "web.command_cgi"},
+    {"upnp_wan_enabled", "config.upnp"},
+    {"snmp_public_community", "config.snmp_community"},
+    {"ftp_anonymous", "config.ftp_anonymous"},
+    {"world_writable", "files.world_writable"},
+    {"extra_setuid_binary", "files.setuid"},
+    {"unsigned_update", "updates.unsigned"},
+    {"missing_vulnerability_disclosure", "disclosure.contact"},
+    {"missing_support_period", "disclosure.support_period"},
+    {"embedded_tls_private_key", "crypto.private_key"},
+    {"embedded_ssh_host_key", "crypto.ssh_host_key"},
+    {"weak_crypto_key", "crypto.weak_key"},
+    {"expired_certificate", "crypto.expired_certificate"},
+};
 
 // Truth issue kind -> check id.
 const std::map<std::string, std::string> kKinds = {
@@ -271,6 +302,8 @@ class ImageTest : public ::testing::Test {
                                        << (found.empty() ? "(none)" : found);
     }
 
+    check_verdicts(*truth, report);
+
     if (std::string why = unsupported_reason(*truth); !why.empty()) {
       GTEST_SKIP() << img_.name << ": " << why << "; " << expected.size()
                    << " default/empty-password issue(s) in the truth not checked (the tool read "
@@ -292,6 +325,73 @@ class ImageTest : public ::testing::Test {
   }
 
  private:
+  // The finding ids of `report` that match a planted issue: the check that judges its kind, with
+  // evidence at the issue's path (by file name for a configuration partition outside the root
+  // filesystem); an issue without a path (missing documentation) needs only the check's finding.
+  static std::set<std::string> matching_findings(const json& issue, const json& report) {
+    std::set<std::string> ids;
+    auto check = kAllKinds.find(str(issue, "kind"));
+    if (check == kAllKinds.end()) return ids;
+    const std::string path = str(issue, "path"), layer = str(issue, "layer");
+    for (const auto& f : report.value("findings", json::array())) {
+      if (str(f, "check") != check->second) continue;
+      bool hit = path.empty();
+      for (const auto& e : f.value("evidence", json::array())) {
+        std::string p = str(e, "path");
+        hit = hit || p == path ||
+              (!layer.empty() && layer != "rootfs" && !p.empty() &&
+               fs::path(p).filename() == fs::path(path).filename());
+      }
+      if (hit) ids.insert(str(f, "id"));
+    }
+    return ids;
+  }
+
+  void check_verdicts(const json& truth, const json& report) {
+    std::map<std::string, std::map<std::string, json>> by_standard;  // standard id -> provision -> verdict
+    for (const auto& v : report.value("verdicts", json::array())) {
+      auto& m = by_standard[str(v, "standard_id")];
+      EXPECT_FALSE(m.contains(str(v, "provision"))) << img_.name << ": two verdicts for " << str(v, "standard_id")
+                                                    << " " << str(v, "provision");
+      m[str(v, "provision")] = v;
+    }
+    EXPECT_EQ(by_standard["etsi-en-303-645"].size(), 68u) << img_.name << ": EN 303 645 V2.1.1 verdicts";
+    EXPECT_EQ(by_standard["etsi-en-303-645-v3"].size(), 78u) << img_.name << ": EN 303 645 V3.1.3 verdicts";
+    const bool clean = str(truth.value("device", json::object()), "variant") == "clean";
+    if (clean)
+      for (const char* sid : {"etsi-en-303-645", "etsi-en-303-645-v3"})
+        for (const auto& [id, v] : by_standard[sid])
+          EXPECT_NE(str(v, "status"), "fail") << img_.name << " is clean, yet " << sid << " " << id
+                                              << " fails: " << str(v, "rationale") << "; findings "
+                                              << v.value("findings", json::array()).dump();
+    for (const auto& issue : truth.value("issues", json::array())) {
+      const std::string what = str(issue, "kind") + " " + str(issue, "path");
+      if (!kAllKinds.contains(str(issue, "kind"))) {
+        ADD_FAILURE() << img_.name << ": planted " << what << " is of a kind no check judges";
+        continue;
+      }
+      std::set<std::string> ids = matching_findings(issue, report);
+      if (ids.empty()) {
+        ADD_FAILURE() << img_.name << ": planted " << what << " is not found by " << kAllKinds.at(str(issue, "kind"));
+        continue;
+      }
+      for (const auto& p : issue.value("etsi", json::array())) {
+        const std::string prov = p.get<std::string>();
+        auto it = by_standard["etsi-en-303-645"].find(prov);
+        if (it == by_standard["etsi-en-303-645"].end()) {
+          ADD_FAILURE() << img_.name << ": planted " << what << " names " << prov << ", which has no verdict";
+          continue;
+        }
+        const json& v = it->second;
+        bool cited = false;
+        for (const auto& fp : v.value("findings", json::array())) cited = cited || ids.contains(fp.get<std::string>());
+        EXPECT_TRUE(str(v, "status") == "fail" && cited)
+            << img_.name << ": planted " << what << " names " << prov << ", whose verdict is " << str(v, "status")
+            << " (" << str(v, "rationale") << ") without the finding among its evidence";
+      }
+    }
+  }
+
   Image img_;
 };
 
