@@ -415,8 +415,10 @@ void cross_check_declaration(const Declaration& decl, const std::vector<Finding>
       if (at == std::string::npos || n.size() < at + 17) continue;
       std::string stated = n.substr(at + 7, 10);
       if (!iso_date(stated) || stated == decl.support_end) continue;
+      std::string where = n.substr(0, at);
+      while (!where.empty() && where.back() == ' ') where.pop_back();
       report(fmt::format("the declared support period ends on {}, but the firmware states {} ({})", decl.support_end,
-                         stated, n.substr(0, at)),
+                         stated, where),
              {{"etsi-en-303-645", "5.3-13"}, {"etsi-en-303-645-v3", "5.3-13"}, {"uk-psti", "Sch1-3(2)"}});
     }
   }
