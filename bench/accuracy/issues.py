@@ -89,6 +89,7 @@ def main():
     verdict_problems = []
     provisions_required = provisions_failed = 0
     per_kind = collections.defaultdict(lambda: [0, 0])
+    verdict_rows, standard_titles = [], {}
     for img in json.load(open(os.path.join(corpus, "index.json")))["images"]:
         truth = json.load(open(os.path.join(corpus, img["truth"])))
         rep = json.loads(subprocess.run([a.binary, "scan", "-q", "--no-db", "-f", "json",
@@ -145,6 +146,14 @@ def main():
         right_all += right
         false_all += false
         unl_all += unl
+        counts = {}
+        for st in rep.get("standards", []):
+            standard_titles[st["id"]] = {"etsi-en-303-645": "EN 303 645 V2.1.1", "etsi-en-303-645-v3": "EN 303 645 V3.1.3",
+                                         "ncsc-dsp": "NCSC DSP"}.get(st["id"], st["title"])
+            c = st["verdicts"]
+            counts[st["id"]] = "/".join(str(c[k]) for k in ("pass", "fail", "not_applicable", "inconclusive",
+                                                              "needs_evidence"))
+        verdict_rows.append((img["file"], "clean" if clean else "dirty", counts))
         rows.append((img["file"], "clean" if clean else "dirty", len(truth["issues"]), found, right, false, unl,
                      rep["stats"]["analyze_seconds"], img["size"]))
     recall = found_all / max(planted_all, 1)
@@ -167,6 +176,12 @@ def main():
             for r in rows]
     out += ["", "`analyze s`: every extractor and check (services, accounts and password cracking, keys, secrets, "
             "hardening, components…), unpacking excluded, from the report's stats, 2 threads."]
+    ids = list(standard_titles)
+    out += ["", "## Verdicts per standard", "",
+            "pass / fail / not_applicable / inconclusive / needs_evidence, without a declaration:", "",
+            "| image | variant | " + " | ".join(standard_titles[i] for i in ids) + " |",
+            "|---|---|" + "---|" * len(ids)]
+    out += [f"| `{f}` | {v} | " + " | ".join(c.get(i, "-") for i in ids) + " |" for f, v, c in verdict_rows]
     out += ["", "## Recall by kind", "", "| kind | check | planted | found |", "|---|---|---:|---:|"]
     out += [f"| {k} | `{KIND_CHECK.get(k, '?')}` | {v[0]} | {v[1]} |" for k, v in sorted(per_kind.items())]
     out += ["", "## Missed planted issues", ""] + [f"- {m}" for m in misses or ["none"]]
