@@ -18,6 +18,21 @@ import subprocess
 import sys
 
 REVIEW = {
+    ("trident-v7209-rt5350-3g-router", "credentials.config_password"):
+        "right: the Ralink SDK defaults (/etc_ro/Wireless/RT2860AP/RT2860_default_*) set Login=admin, "
+        "Password=admin, the same on every unit",
+    ("ctf-nobrackets2024-root-the-router", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
+    ("tplink-mr3020-v1-3.17.2-fact-test", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
+    ("tplink-tl-wr841n-v14-spi-dump", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
+    ("trident-v7209-rt5350-3g-router", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
+    ("uboot-mips-fact-test", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
+    ("yi-home-1080p-bfus-mtd-dump", "boot.verified_boot"):
+        "right: only legacy uImage/TP-Link headers with CRC or MD5 checksums, no signed FIT, dm-verity or vbmeta anywhere in the image (a checksum detects corruption, not tampering)",
     ("ctf-nobrackets2024-root-the-router", "boot.console_interrupt"):
         "right: the U-Boot default environment sets bootdelay=1 and no stop key",
     ("ddwrt-v24-ubnt-ns2", "crypto.private_key"):

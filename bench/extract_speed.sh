@@ -11,7 +11,8 @@ repo=$(cd "$here/.." && pwd)
 bin=${1:-$repo/build/release/apps/iotaudit/iotaudit}
 shared=${IOTAUDIT_SHARED_DIR:-$repo/../shared}
 work=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
-trap 'rm -rf "$work"' EXIT
+clean="$here/tools/clean_out.sh"
+trap '"$clean" "$work/bw"; rm -rf "$work"' EXIT
 out="$here/extract_speed.md"
 
 images=("$shared"/corpus/*.{bin,trx,itb,ext4,ext2,jffs2,ubi,cramfs,uimage,zip,gz,squashfs})
@@ -63,12 +64,12 @@ for img in "${images[@]}"; do
   # generated plain squashfs images are compared with unsquashfs only.
   bw="—"; ratio="—"; bwf="—"
   if [[ "$name" != usr-bin-* ]]; then
-    rm -rf "$work/bw"
-    hyperfine -N -i --runs 3 --export-json "$work/bw.json" --prepare "rm -rf $work/bw" \
+    "$clean" "$work/bw"
+    hyperfine -N -i --runs 3 --export-json "$work/bw.json" --prepare "$clean $work/bw" \
       "binwalk -q -Me --run-as=$(id -un) -C $work/bw $img" >/dev/null 2>&1
     bw=$(mean "$work/bw.json")
     bwf=$(find "$work/bw" -type f 2>/dev/null | wc -l)
-    rm -rf "$work/bw"
+    "$clean" "$work/bw"
     ratio=$(python3 -c "print('%.1f' % ($bw / $ia))")
   fi
   us="—"; usr="—"

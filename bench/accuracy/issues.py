@@ -14,6 +14,10 @@ finding. A finding of a check the truth speaks about is
 Findings of checks the truth does not speak about (CVE matching, security.txt staleness…) are
 not counted. With --check the exit status is 1 when recall < 0.95 or false findings exceed 2 %
 of all counted findings (recall is gated over the kinds whose check exists; the report gives both).
+
+Verdicts (EN 303 645 V2.1.1): every image must have a verdict for each of the 68 provisions; each
+provision a found planted issue names (truth `etsi`) must be `fail` with that issue's finding among
+its evidence; no provision may fail on a clean image. --check also gates on these.
 """
 import argparse
 import collections
@@ -82,6 +86,8 @@ def main():
     found_all = planted_all = right_all = false_all = unl_all = 0
     impl_planted = impl_found = 0
     rows, misses, falses, unlabelled = [], [], [], []
+    verdict_problems = []
+    provisions_required = provisions_failed = 0
     per_kind = collections.defaultdict(lambda: [0, 0])
     for img in json.load(open(os.path.join(corpus, "index.json")))["images"]:
         truth = json.load(open(os.path.join(corpus, img["truth"])))
@@ -91,6 +97,25 @@ def main():
         clean = truth["device"]["variant"] == "clean"
         negative = {n["kind"] for n in truth["negatives"]}
         found = 0
+        verdicts = {v["provision"]: v for v in rep["verdicts"] if v["standard"] == "ETSI EN 303 645"}
+        if len(verdicts) != 68:
+            verdict_problems.append(f'{img["file"]}: {len(verdicts)} EN 303 645 provisions have a verdict, not 68')
+        if clean:
+            for v in verdicts.values():
+                if v["status"] == "fail":
+                    verdict_problems.append(f'{img["file"]} (clean): {v["provision"]} fails — {v["rationale"]}')
+        for i in truth["issues"]:
+            ids = {f["id"] for f in findings if matches(i, f)}
+            if not ids:
+                continue
+            for p in i["etsi"]:
+                provisions_required += 1
+                v = verdicts.get(p)
+                if v and v["status"] == "fail" and ids & set(v.get("findings", [])):
+                    provisions_failed += 1
+                else:
+                    verdict_problems.append(f'{img["file"]}: {i["kind"]} {i.get("path") or ""} names {p}, whose verdict is '
+                                            f'{v["status"] if v else "missing"} without this finding')
         for i in truth["issues"]:
             hit = any(matches(i, f) for f in findings)
             per_kind[i["kind"]][0] += 1
@@ -132,7 +157,10 @@ def main():
            f"- Planted issues found (right check, right file): **{found_all} / {planted_all} = {recall:.3f}**",
            f"- Of the planted issues whose check exists: {impl_found} / {impl_planted} = {impl_recall:.3f}",
            f"- Findings of the checks the truth speaks about: {counted}; right {right_all}, false {false_all} "
-           f"(**{false_rate:.1%}** of all), unlabelled {unl_all}", "",
+           f"(**{false_rate:.1%}** of all), unlabelled {unl_all}",
+           f"- EN 303 645 provisions named by the found planted issues that fail with that issue as evidence: "
+           f"**{provisions_failed} / {provisions_required}**; verdict problems (missing verdicts, failures on "
+           f"clean images, provisions not failed): **{len(verdict_problems)}**", "",
            "| image | size | variant | planted | found | right findings | false findings | unlabelled | analyze s |",
            "|---|---:|---|---:|---:|---:|---:|---:|---:|"]
     out += [f"| `{r[0]}` | {r[8] / 1048576:.1f} MiB | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | {r[7]:.3f} |"
@@ -143,12 +171,13 @@ def main():
     out += [f"| {k} | `{KIND_CHECK.get(k, '?')}` | {v[0]} | {v[1]} |" for k, v in sorted(per_kind.items())]
     out += ["", "## Missed planted issues", ""] + [f"- {m}" for m in misses or ["none"]]
     out += ["", "## False findings", ""] + [f"- {m}" for m in falses or ["none"]]
+    out += ["", "## Verdict problems", ""] + [f"- {m}" for m in verdict_problems or ["none"]]
     out += ["", "## Unlabelled findings (the truth says nothing about them)", ""] + [f"- {m}" for m in unlabelled or ["none"]]
     text = "\n".join(out) + "\n"
     if a.out:
         open(a.out, "w").write(text)
     print(text)
-    if a.check and (impl_recall < 0.95 or false_rate > 0.02):
+    if a.check and (impl_recall < 0.95 or false_rate > 0.02 or verdict_problems):
         return 1
     return 0
 

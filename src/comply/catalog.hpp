@@ -8,17 +8,30 @@
 
 #include "core/result.hpp"
 #include "model/finding.hpp"
+#include "comply/declaration.hpp"
 #include "model/verdict.hpp"
 
 namespace iotaudit::comply {
 
 struct Provision {
   std::string id, principle, level, condition, summary, applies_when;
-  std::vector<std::string> checks;
+  std::vector<std::string> checks;      // their findings break the provision
+  // Checks whose findings point to a gap without deciding the provision: it is about a process or
+  // a property the firmware only partly shows (5.6-9, secure development: missing exploit
+  // mitigations are a visible result, not proof of the process). Their findings make the verdict
+  // inconclusive, listed as its evidence; without findings the provision still needs documents.
+  std::vector<std::string> indicators;
+  // Requirements of other catalogs this one is derived from ("etsi-en-303-645:5.1-1"): a provision
+  // without checks of its own takes the verdict of what it maps to (any fail fails; all pass or
+  // not applicable passes; otherwise inconclusive or needs_evidence).
+  std::vector<std::string> maps_to;
 };
 
 struct Catalog {
   std::string id, title, version;
+  // "partial": its maps_to links are by subject and cover a requirement only in part, so a
+  // mapped failure fails it but mapped passes make it inconclusive, never pass.
+  bool partial_mapping = false;
   std::map<std::string, std::string> conditions;
   std::vector<Provision> provisions;
 };
@@ -34,7 +47,14 @@ std::map<std::string, std::vector<ProvisionRef>> provisions_by_check(const std::
 
 // A provision fails only with a finding behind it, and passes only when every check that informs
 // it ran over at least one subject; otherwise it is inconclusive.
+// With a declaration: conditions declared false make their provisions not_applicable; a declared
+// answer decides a provision the firmware cannot (needs_evidence or inconclusive become pass,
+// marked declared); a declared answer to a provision the firmware fails is a contradiction.
+// `today` (YYYY-MM-DD) dates the declared support period.
 std::vector<Verdict> evaluate(const std::vector<Catalog>& cats, const std::vector<Finding>& findings,
-                              const std::vector<CheckRun>& runs);
+                              const std::vector<CheckRun>& runs, const Declaration* declaration = nullptr,
+                              std::string_view today = {}, std::vector<std::string>* contradictions = nullptr);
+// Every "catalog-id:provision" a catalog maps to must exist.
+Status check_mappings(const std::vector<Catalog>& cats);
 
 }  // namespace iotaudit::comply

@@ -1,9 +1,11 @@
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/component.hpp"
+#include "model/declaration.hpp"
 #include "model/facts.hpp"
 #include "model/finding.hpp"
 #include "model/tree.hpp"
@@ -32,6 +34,11 @@ struct ScanResult {
   std::vector<Finding> findings;
   std::vector<CheckRun> check_runs;
   std::vector<Verdict> verdicts;
+  // The manufacturer declaration the verdicts used (its file; empty without one), and where it
+  // contradicts what the firmware shows.
+  std::string declaration_source;
+  std::optional<Declaration> declaration;
+  std::vector<std::string> declaration_contradictions;
   ScanStats stats;
 };
 

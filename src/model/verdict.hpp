@@ -16,6 +16,11 @@ struct Verdict {
   std::string rationale;    // one line
   std::vector<std::string> checks;          // check ids that inform it
   std::vector<std::string> finding_fingerprints;
+  std::string condition;                    // the condition of a conditional provision, in words
+  std::vector<std::string> maps_to;         // "catalog-id:provision" it is derived from
+  bool declared = false;                    // decided by the manufacturer's declaration
+  std::vector<std::string> documents;       // declared references
+  std::vector<std::string> notes;           // contradictions between declaration and firmware
 };
 
 }  // namespace iotaudit

@@ -6,6 +6,9 @@
 #include <filesystem>
 #include <set>
 
+#include <ctime>
+#include <fstream>
+#include <optional>
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
 
@@ -92,6 +95,16 @@ Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Execut
   using clock = std::chrono::steady_clock;
   auto t0 = clock::now();
   ASSIGN_OR_RETURN(auto catalogs, comply::load_builtin_catalogs());
+  std::optional<comply::Declaration> declaration;
+  if (!opts.declaration_path.empty()) {
+    std::ifstream in(opts.declaration_path, std::ios::binary);
+    if (!in) return fail(Errc::io, fmt::format("{}: cannot read the declaration", opts.declaration_path));
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto d = comply::parse_declaration(text);
+    if (!d) return fail(Errc::invalid_argument, fmt::format("{}: {}", opts.declaration_path, d.error().message));
+    d->source = opts.declaration_path;
+    declaration = std::move(*d);
+  }
   ScanResult r;
   ASSIGN_OR_RETURN(r.tree, load_input(path, engine, r.input));
   auto t1 = clock::now();
@@ -106,7 +119,19 @@ Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Execut
   auto by_check = comply::provisions_by_check(catalogs);
   for (auto& f : r.findings)
     if (auto it = by_check.find(f.check_id); it != by_check.end()) f.provisions = it->second;
-  r.verdicts = comply::evaluate(catalogs, r.findings, r.check_runs);
+  {
+    std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char today[16];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    r.verdicts = comply::evaluate(catalogs, r.findings, r.check_runs, declaration ? &*declaration : nullptr, today,
+                                  &r.declaration_contradictions);
+    if (declaration) {
+      r.declaration_source = declaration->source;
+      r.declaration = std::move(*declaration);
+    }
+  }
   auto t2 = clock::now();
   r.stats.unpack_seconds = std::chrono::duration<double>(t1 - t0).count();
   r.stats.analyze_seconds = std::chrono::duration<double>(t2 - t1).count();

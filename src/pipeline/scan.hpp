@@ -20,6 +20,7 @@ struct ScanOptions {
   bool use_db = true;
   std::vector<std::string> vex_files;  // CycloneDX VEX or OpenVEX documents
   double max_age_years = 5;            // components released longer ago are "outdated"
+  std::string declaration_path;        // manufacturer declaration (JSON); empty: none
 };
 
 // Matches components against the vulnerability database and the lifecycle data, filling

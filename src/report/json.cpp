@@ -335,9 +335,16 @@ ordered_json report_document(const ScanResult& r, const Options& opt) {
     jv["rationale"] = v.rationale;
     jv["checks"] = v.checks;
     jv["findings"] = v.finding_fingerprints;
+    if (!v.condition.empty()) jv["condition"] = v.condition;
+    if (!v.maps_to.empty()) jv["maps_to"] = v.maps_to;
+    if (v.declared) jv["declared"] = true;
+    if (!v.documents.empty()) jv["documents"] = v.documents;
+    if (!v.notes.empty()) jv["notes"] = v.notes;
     vs.push_back(jv);
   }
   j["verdicts"] = vs;
+  if (!r.declaration_source.empty())
+    j["declaration"] = {{"source", r.declaration_source}, {"contradictions", r.declaration_contradictions}};
 
   ordered_json runs = ordered_json::array();
   for (const auto& c : r.check_runs) {

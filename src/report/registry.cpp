@@ -6,9 +6,17 @@ namespace iotaudit::report {
 #include "report/formats.def"
 #undef X
 
+// Format ids are written with '-' on the command line ("psti-statement"); formats.def spells
+// them as identifiers.
+std::string format_id(std::string id) {
+  for (char& c : id)
+    if (c == '_') c = '-';
+  return id;
+}
+
 const std::vector<Format>& formats() {
   static const std::vector<Format> list = {
-#define X(id, fn, desc) {#id, desc, &fn},
+#define X(id, fn, desc) {format_id(#id), desc, &fn},
 #include "report/formats.def"
 #undef X
   };

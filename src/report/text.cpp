@@ -137,17 +137,36 @@ void write_text(const ScanResult& r, const Options& opt, std::ostream& os) {
   // Documentation-only provisions are listed together per standard: the terminal shows what the
   // firmware decided; the JSON report has every verdict with its rationale.
   std::map<std::string, std::vector<std::string>> documentation_only;
+  // The first standard (EN 303 645, on which the others are mapped) is listed provision by
+  // provision; the others in one line each: counts, and the provisions that fail.
+  const std::string first = r.verdicts.empty() ? std::string() : r.verdicts.front().standard;
+  std::vector<std::string> others;
+  std::map<std::string, std::map<std::string, std::size_t>> counts;
+  std::map<std::string, std::vector<std::string>> failing;
   for (const auto& v : r.verdicts) {
+    if (v.standard != first) {
+      if (!counts.contains(v.standard)) others.push_back(v.standard);
+      ++counts[v.standard][to_string(v.status)];
+      if (v.status == VerdictStatus::fail) failing[v.standard].push_back(v.provision);
+      continue;
+    }
     if (v.status == VerdictStatus::needs_evidence) {
       documentation_only[v.standard].push_back(v.provision);
       continue;
     }
-    os << fmt::format("  {} {:<8} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
+    os << fmt::format("  {} {:<13} {}{:<15}{} {}\n", v.standard, v.provision, c(verdict_color(v.status)),
                       to_string(v.status), reset, v.rationale);
   }
   for (const auto& [standard, ids] : documentation_only)
     os << fmt::format("  {} {}{}{} provision(s) need documentation evidence (needs_evidence): {}\n", standard,
                       c(verdict_color(VerdictStatus::needs_evidence)), ids.size(), reset, fmt::join(ids, ", "));
+  for (const auto& standard : others) {
+    std::string line;
+    for (const char* st : {"fail", "inconclusive", "pass", "not_applicable", "needs_evidence"})
+      if (auto n = counts[standard][st]; n > 0) line += fmt::format("{}{} {}", line.empty() ? "" : ", ", n, st);
+    os << fmt::format("  {}: {}{}\n", standard, line,
+                      failing[standard].empty() ? "" : fmt::format(" — failing: {}", fmt::join(failing[standard], ", ")));
+  }
   if (diag_count > 0) os << fmt::format("\n{} diagnostic(s) recorded; see the JSON report.\n", diag_count);
   os << fmt::format("\nScanned in {:.2f} s ({} nodes, {} thread(s)).\n", r.stats.total_seconds, r.stats.nodes,
                     r.stats.threads);

@@ -1058,7 +1058,8 @@ class CaseTest : public ::testing::Test {
     std::vector<std::string> argv{binary()};
     for (auto tok : split_ws(c.command->value)) {
       for (auto [ph, val] : {std::pair<std::string, std::string>{"{input}", in.path},
-                             std::pair<std::string, std::string>{"{tmp}", tmp.path().string()}}) {
+                             std::pair<std::string, std::string>{"{tmp}", tmp.path().string()},
+                             std::pair<std::string, std::string>{"{cases}", cases_dir().string()}}) {
         if (ph == "{input}" && tok.find(ph) != std::string::npos && in.path.empty())
           FAIL() << where << ":" << c.command->number << ": {input} is used, but the case has 'input: none'";
         for (std::size_t p; (p = tok.find(ph)) != std::string::npos;) tok.replace(p, ph.size(), val);

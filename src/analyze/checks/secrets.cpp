@@ -544,7 +544,7 @@ CheckOutput check_config_password(Context& ctx, const Facts& facts) {
       bool known = is_default_password(value);
       Finding f;
       f.check_id = "credentials.config_password";
-      f.title = fmt::format("Hard-coded {}password '{}' in {}", known ? "well-known " : "", key, path);
+      f.title = fmt::format("Hard-coded {}password in {} ({})", known ? "well-known " : "", path, key);
       f.severity = known ? Severity::critical : Severity::high;
       f.description = fmt::format(
           "{} line {} sets {} to a fixed value{}. Every unit ships the same credential, so it is a universal default "

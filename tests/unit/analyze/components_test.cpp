@@ -9,6 +9,7 @@
 #include "formats/package_db.hpp"
 #include "unit/support/archive_writer.hpp"
 #include "unit/support/compress.hpp"
+#include "unit/support/analyze_util.hpp"
 #include "unit/support/unpack_util.hpp"
 
 namespace iotaudit {
@@ -16,20 +17,6 @@ namespace {
 
 using namespace test;
 
-std::vector<Component> components_of(const Tree& t) {
-  auto ex = make_serial_executor();
-  Limits lim;
-  analyze::Context ctx{t, *ex, lim};
-  Facts facts;
-  for (const auto& e : analyze::extractors()) e.run(ctx, facts);
-  return facts.components;
-}
-
-const Component* find(const std::vector<Component>& cs, const std::string& id, const std::string& version) {
-  for (const auto& c : cs)
-    if (c.id == id && c.version == version) return &c;
-  return nullptr;
-}
 
 ByteView bytes(const std::string& s) { return ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()); }
 

@@ -6,6 +6,7 @@
 #include "analyze/analyzer.hpp"
 #include "unit/support/archive_writer.hpp"
 #include "unit/support/elf_image.hpp"
+#include "unit/support/analyze_util.hpp"
 #include "unit/support/unpack_util.hpp"
 
 namespace iotaudit {
@@ -19,20 +20,6 @@ std::string elf(std::vector<std::pair<std::int64_t, std::string>> dyn, const std
   return elf_string(s) + std::string(16, '\0') + text + std::string(16, '\0');
 }
 
-std::vector<Component> components_of(const Tree& t) {
-  auto ex = make_serial_executor();
-  Limits lim;
-  analyze::Context ctx{t, *ex, lim};
-  Facts facts;
-  for (const auto& e : analyze::extractors()) e.run(ctx, facts);
-  return facts.components;
-}
-
-const Component* find(const std::vector<Component>& cs, const std::string& id, const std::string& version) {
-  for (const auto& c : cs)
-    if (c.id == id && c.version == version) return &c;
-  return nullptr;
-}
 
 std::vector<std::string> deps(const Component* c) {
   std::vector<std::string> out;

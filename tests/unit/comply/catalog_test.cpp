@@ -199,5 +199,80 @@ TEST_F(Evaluate, ProvisionWithoutChecksNeedsEvidence) {
   EXPECT_EQ(verdict(vs, "1-3").status, VerdictStatus::needs_evidence);
 }
 
+// maps_to: an equivalent mapping passes with what it maps to; a partial one (by subject) takes
+// failures but turns passes into inconclusive; unknown targets are refused at load.
+TEST(EvaluateMappings, EquivalentAndPartial) {
+  auto base = parse_catalog(R"({"schema": "iotaudit-catalog/1", "standard": {"id": "base", "title": "Base", "version": "1"},
+      "provisions": [{"id": "1", "level": "mandatory", "summary": "s", "checks": ["check.a"]},
+                     {"id": "2", "level": "mandatory", "summary": "s", "checks": ["check.b"]}]})",
+                            known);
+  ASSERT_TRUE(base) << base.error().message;
+  auto mapped = [&](const char* mapping) {
+    auto c = parse_catalog(std::string(R"({"schema": "iotaudit-catalog/1", "standard": {"id": "m", "title": "M",
+        "version": "1", "mapping": ")") + mapping + R"("}, "provisions": [
+        {"id": "A", "level": "mandatory", "summary": "s", "maps_to": ["base:1"]},
+        {"id": "B", "level": "mandatory", "summary": "s", "maps_to": ["base:1", "base:2"]}]})",
+                           known);
+    EXPECT_TRUE(c) << c.error().message;
+    return *c;
+  };
+  CheckRun ra, rb;
+  ra.check_id = "check.a";
+  rb.check_id = "check.b";
+  ra.subjects = rb.subjects = 3;
+  Finding fb;
+  fb.check_id = "check.b";
+  fb.fingerprint = "fp-b";
+  for (const char* mapping : {"equivalent", "partial"}) {
+    SCOPED_TRACE(mapping);
+    std::vector<Catalog> cats{*base, mapped(mapping)};
+    ASSERT_TRUE(check_mappings(cats));
+    auto vs = evaluate(cats, {fb}, {ra, rb});
+    ASSERT_EQ(vs.size(), 4u);
+    EXPECT_EQ(vs[2].status, std::string(mapping) == "partial" ? VerdictStatus::inconclusive : VerdictStatus::pass);
+    EXPECT_EQ(vs[3].status, VerdictStatus::fail);
+    EXPECT_EQ(vs[3].finding_fingerprints, std::vector<std::string>{"fp-b"});
+    EXPECT_EQ(vs[3].maps_to, (std::vector<std::string>{"base:1", "base:2"}));
+  }
+  auto bad = parse_catalog(R"({"schema": "iotaudit-catalog/1", "standard": {"id": "x", "title": "X", "version": "1"},
+      "provisions": [{"id": "A", "level": "mandatory", "summary": "s", "maps_to": ["base:9"]}]})",
+                           known);
+  ASSERT_TRUE(bad);
+  EXPECT_FALSE(check_mappings({*base, *bad}));
+  EXPECT_FALSE(parse_catalog(R"({"schema": "iotaudit-catalog/1", "standard": {"id": "x", "title": "X", "version": "1",
+      "mapping": "loose"}, "provisions": []})",
+                             known));
+}
+
+// A process provision that checks only indicate: their findings make it inconclusive with the
+// findings as evidence, never fail; without findings it still needs documents, never passes.
+TEST(EvaluateIndicators, FindingsMakeItInconclusiveNeverFail) {
+  const char* p = R"({"id": "9-9", "level": "recommended", "summary": "s", "checks": [],
+                      "indicators": ["check.a", "check.b"]})";
+  auto c = parse_catalog(catalog_json(p), known);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->provisions[0].indicators, (std::vector<std::string>{"check.a", "check.b"}));
+  std::vector<Catalog> cats{*c};
+  Finding f;
+  f.check_id = "check.b";
+  f.fingerprint = "fp-b";
+  CheckRun ra, rb;
+  ra.check_id = "check.a";
+  rb.check_id = "check.b";
+  ra.subjects = rb.subjects = 5;
+  auto with = evaluate(cats, {f}, {ra, rb});
+  ASSERT_EQ(with.size(), 1u);
+  EXPECT_EQ(with[0].status, VerdictStatus::inconclusive);
+  EXPECT_EQ(with[0].finding_fingerprints, std::vector<std::string>{"fp-b"});
+  EXPECT_EQ(with[0].checks, (std::vector<std::string>{"check.a", "check.b"}));
+  auto without = evaluate(cats, {}, {ra, rb});
+  EXPECT_EQ(without[0].status, VerdictStatus::needs_evidence);
+  // Indicators are validated like checks.
+  const char* bad = R"({"id": "9-9", "level": "recommended", "summary": "s", "indicators": ["check.zz"]})";
+  EXPECT_FALSE(parse_catalog(catalog_json(bad), known));
+  // And they are not provisions a finding breaks.
+  EXPECT_FALSE(provisions_by_check(cats).contains("check.b"));
+}
+
 }  // namespace
 }  // namespace iotaudit::comply
