@@ -241,7 +241,7 @@ void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
     if (!c.purl.empty())
       refs.push_back({{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", c.purl}});
     if (!refs.empty()) p["externalRefs"] = refs;
-    p["primaryPackagePurpose"] = component_type(c) == "operating-system" ? "OPERATING-SYSTEM"
+    p["primaryPackagePurpose"] = component_type(c) == "operating-system" ? "OPERATING_SYSTEM"
                                  : component_type(c) == "firmware"       ? "FIRMWARE"
                                  : component_type(c) == "library"        ? "LIBRARY"
                                                                          : "APPLICATION";
