@@ -16,7 +16,7 @@ packages=(
   libyaml-cpp-dev
   # tests and demo image
   libgtest-dev squashfs-tools cpio xz-utils gzip tar python3 python3-jsonschema
-  e2fsprogs genisoimage xorriso p7zip-full binutils genromfs
+  e2fsprogs genisoimage xorriso p7zip-full binutils genromfs chromium
   u-boot-tools device-tree-compiler lzop bzip2 zstd lz4 mtd-utils util-linux busybox-static
   android-sdk-libsparse-utils mkbootimg
 )

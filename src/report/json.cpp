@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
+#include "report/document.hpp"
 #include "report/report.hpp"
 
 namespace iotaudit::report {
@@ -38,7 +39,7 @@ std::string vuln_status_name(const VulnMatch& m) {
   return m.status == VulnStatus::affected ? "affected" : "not_affected";
 }
 
-void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
+ordered_json report_document(const ScanResult& r, const Options& opt) {
   const Tree& t = *r.tree;
   ordered_json j;
   j["schema"] = kReportSchema;
@@ -390,7 +391,11 @@ void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
                 {"total_seconds", r.stats.total_seconds},
                 {"bytes_unpacked", r.stats.bytes_unpacked},
                 {"threads", r.stats.threads}};
-  os << j.dump(2) << "\n";
+  return j;
+}
+
+void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
+  os << report_document(r, opt).dump(2) << "\n";
 }
 
 }  // namespace iotaudit::report

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
+#include "report/document.hpp"
 #include "report/report.hpp"
 #include "report/vulns.hpp"
 
@@ -19,9 +20,7 @@ namespace iotaudit::report {
 
 using nlohmann::ordered_json;
 
-namespace {
-
-std::string timestamp() {
+std::string report_timestamp() {
   std::time_t now = std::time(nullptr);
   if (const char* e = std::getenv("SOURCE_DATE_EPOCH"); e != nullptr && *e) {
     char* end = nullptr;
@@ -34,6 +33,8 @@ std::string timestamp() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
+
+namespace {
 
 std::string sha256_of(const std::string& s) {
   return sha256_hex(ByteView(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
@@ -231,7 +232,7 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
   j["serialNumber"] = "urn:uuid:" + uuid_from(sha256_of(input_digest(r) + "|" + opt.tool_version));
   j["version"] = 1;
   ordered_json meta;
-  meta["timestamp"] = timestamp();
+  meta["timestamp"] = report_timestamp();
   meta["tools"] = {{"components", ordered_json::array({{{"type", "application"}, {"name", "iotaudit"},
                                                          {"version", opt.tool_version}}})}};
   ordered_json root;
@@ -338,7 +339,7 @@ void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
   j["SPDXID"] = "SPDXRef-DOCUMENT";
   j["name"] = r.input.name;
   j["documentNamespace"] = fmt::format("urn:uuid:{}", uuid_from(sha256_of("spdx|" + input_digest(r) + "|" + opt.tool_version)));
-  j["creationInfo"] = {{"created", timestamp()}, {"creators", ordered_json::array({"Tool: iotaudit-" + opt.tool_version})}};
+  j["creationInfo"] = {{"created", report_timestamp()}, {"creators", ordered_json::array({"Tool: iotaudit-" + opt.tool_version})}};
   ordered_json pkgs = ordered_json::array();
   ordered_json rels = ordered_json::array();
   ordered_json fw;
@@ -381,7 +382,7 @@ void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
     if (!c.purl.empty())
       refs.push_back({{"referenceCategory", "PACKAGE-MANAGER"}, {"referenceType", "purl"}, {"referenceLocator", c.purl}});
     if (!refs.empty()) p["externalRefs"] = refs;
-    p["primaryPackagePurpose"] = component_type(c) == "operating-system" ? "OPERATING-SYSTEM"
+    p["primaryPackagePurpose"] = component_type(c) == "operating-system" ? "OPERATING_SYSTEM"
                                  : component_type(c) == "firmware"       ? "FIRMWARE"
                                  : component_type(c) == "library"        ? "LIBRARY"
                                                                          : "APPLICATION";

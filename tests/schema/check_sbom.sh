@@ -98,6 +98,10 @@ for k in range(n):
         for key in ("SPDXID", "name", "downloadLocation"):
             assert key in p, f"SPDX package lacks {key}"
         assert p["SPDXID"].startswith("SPDXRef-") and all(ch.isalnum() or ch in ".-" for ch in p["SPDXID"][8:])
+        # SPDX 2.3 JSON spells the purposes with underscores (tag-value uses hyphens).
+        assert p.get("primaryPackagePurpose", "OTHER") in {
+            "APPLICATION", "FRAMEWORK", "LIBRARY", "CONTAINER", "OPERATING_SYSTEM", "DEVICE", "FIRMWARE", "SOURCE",
+            "ARCHIVE", "FILE", "INSTALL", "OTHER"}, p["primaryPackagePurpose"]
     known = set(ids) | {"SPDXRef-DOCUMENT"}
     for r in spdx["relationships"]:
         assert r["spdxElementId"] in known and r["relatedSpdxElement"] in known, r
