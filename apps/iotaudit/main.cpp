@@ -393,9 +393,11 @@ int run_list(const std::string& what) {
                  "a process the firmware only partly shows).\n\n"
                  "| id | version | title | provisions |\n|---|---:|---|---|\n";
     std::map<std::string, std::vector<std::string>> indicates;  // check -> provisions it points to
-    for (const auto& cat : *cats)
+    for (const auto& cat : *cats) {
+      if (!cat.previous.empty()) continue;  // renumbered versions judge alike (see provisions_by_check)
       for (const auto& pv : cat.provisions)
         for (const auto& chk : pv.indicators) indicates[chk].push_back(cat.title + " " + pv.id);
+    }
     for (const auto& c : analyze::checks()) {
       std::string prov;
       for (const auto& p : by_check[c.id]) prov += (prov.empty() ? "" : ", ") + p.standard + " " + p.provision;

@@ -140,9 +140,13 @@ Result<std::vector<Catalog>> load_builtin_catalogs() {
 
 std::map<std::string, std::vector<ProvisionRef>> provisions_by_check(const std::vector<Catalog>& cats) {
   std::map<std::string, std::vector<ProvisionRef>> m;
-  for (const auto& c : cats)
+  for (const auto& c : cats) {
+    // A later version that renumbers an earlier one (EN 303 645 V3.1.3) judges with the same checks;
+    // findings cite the earlier version, which UK PSTI refers to, and the verdicts carry both.
+    if (!c.previous.empty()) continue;
     for (const auto& p : c.provisions)
       for (const auto& chk : p.checks) m[chk].push_back({c.title, p.id});
+  }
   return m;
 }
 

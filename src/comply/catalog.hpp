@@ -58,7 +58,8 @@ Result<Catalog> parse_catalog(std::string_view json_text,
 // Every catalog embedded from data/standards/.
 Result<std::vector<Catalog>> load_builtin_catalogs();
 
-// check id -> provisions it informs, across catalogs.
+// check id -> provisions it informs, across catalogs (a catalog that renumbers a previous version
+// is left out: its provisions follow from the previous version's through renumbered_from).
 std::map<std::string, std::vector<ProvisionRef>> provisions_by_check(const std::vector<Catalog>& cats);
 
 // A provision fails only with a finding behind it, and passes only when every check that informs

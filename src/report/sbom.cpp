@@ -93,7 +93,7 @@ void add_attestation(const ScanResult& r, ordered_json& j) {
   auto claim_ref = [](const Verdict& v) { return fmt::format("claim:{}:{}", v.standard_id, v.provision); };
   std::map<std::string, std::string> finding_titles;
   for (const auto& f : r.findings) finding_titles.emplace(f.fingerprint, f.title);
-  const std::string created = timestamp();
+  const std::string created = report_timestamp();
 
   ordered_json standards = ordered_json::array();
   for (const auto& st : r.standards) {
