@@ -28,6 +28,10 @@ for arg in "$@"; do
   esac
 done
 
+# npm fetches the official JSON schemas the report tests validate against (CycloneDX, SARIF); any
+# npm on the PATH will do, Debian's package otherwise.
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 missing=()
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
