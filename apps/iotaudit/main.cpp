@@ -460,10 +460,10 @@ int run_db_import(const std::string& db_path, const std::vector<std::string>& so
     return sum.error().code == Errc::not_found || sum.error().code == Errc::invalid_argument ? kExitUsage : kExitInput;
   }
   std::cout << fmt::format("imported {} files ({} unchanged{}) into {} in {:.2f} s: {} CVE records, {} KEV entries, {} "
-                           "EPSS scores, {} kernel fix records\n",
+                           "EPSS scores, {} kernel fix records, {} OSV records\n",
                            sum->files, sum->skipped,
                            sum->not_feeds ? fmt::format(", {} not feeds", sum->not_feeds) : std::string(), db_path,
-                           sum->seconds, sum->cves, sum->kev, sum->epss, sum->kernel);
+                           sum->seconds, sum->cves, sum->kev, sum->epss, sum->kernel, sum->osv);
   return kExitOk;
 }
 
@@ -571,6 +571,7 @@ int run_db_info(const std::string& db_path) {
   std::cout << fmt::format("products indexed: {} (vendor, product, CVE) rows\n", d.count("affects"));
   std::cout << fmt::format("CISA KEV entries: {}\nEPSS scores: {}\nkernel fix records: {} per-branch, {} ranges\n",
                            d.count("kev"), d.count("epss"), d.count("kernel_fix"), d.count("kernel_range"));
+  std::cout << fmt::format("OSV records: {} ({} affected-package entries)\n", d.count("osv"), d.count("osv_affected"));
   std::cout << "sources:\n";
   for (const auto& s : d.sources())
     std::cout << fmt::format("  {:<34} {:<14} {:<36} {:>7} records, data {}, imported {}\n", s.name, s.kind, s.format,

@@ -43,4 +43,29 @@ struct CveRecord {
   std::vector<Configuration> configurations;
 };
 
+// OSV (osv.dev) records: affected packages of an ecosystem ("Debian:12", "Alpine:v3.18", "npm")
+// with version ranges made of events, or explicit version lists.
+struct OsvEvent {
+  std::string kind;  // "introduced", "fixed", "last_affected", "limit"
+  std::string version;
+};
+struct OsvRange {
+  std::string type;  // "ECOSYSTEM", "SEMVER", "GIT"
+  std::vector<OsvEvent> events;
+};
+struct OsvAffected {
+  std::string ecosystem, name, purl;
+  std::vector<OsvRange> ranges;
+  std::vector<std::string> versions;
+};
+struct OsvRecord {
+  std::string id, modified, published, withdrawn;
+  std::string summary, details;
+  std::vector<std::string> aliases;   // "CVE-2022-30065", "GHSA-..."
+  std::vector<std::string> upstream;  // the records this one is derived from (distribution advisories)
+  std::vector<std::string> cwes;
+  std::string cvss3_vector, cvss2_vector;
+  std::vector<OsvAffected> affected;
+};
+
 }  // namespace iotaudit::match

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "match/cpe.hpp"
+#include "match/cvss.hpp"
+#include "match/feeds/osv.hpp"
 
 namespace iotaudit::match {
 
@@ -34,6 +36,11 @@ CREATE TABLE IF NOT EXISTS epss(cve_id TEXT PRIMARY KEY, score REAL, percentile 
 CREATE TABLE IF NOT EXISTS kernel_fix(cve_id TEXT NOT NULL, branch TEXT NOT NULL, fixed TEXT,
   PRIMARY KEY(cve_id, branch));
 CREATE TABLE IF NOT EXISTS kernel_range(cve_id TEXT PRIMARY KEY, introduced TEXT, fixed TEXT, note TEXT);
+CREATE TABLE IF NOT EXISTS osv(osv_id TEXT PRIMARY KEY, modified TEXT, withdrawn TEXT);
+CREATE TABLE IF NOT EXISTS osv_affected(osv_id TEXT NOT NULL, cve_id TEXT NOT NULL, ecosystem TEXT NOT NULL,
+  eco_key TEXT NOT NULL, package TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS osv_affected_package ON osv_affected(eco_key, package);
+CREATE INDEX IF NOT EXISTS osv_affected_id ON osv_affected(osv_id);
 )SQL";
 
 // The (vendor, product) lookup index is built once at the end of a first import.
@@ -292,7 +299,8 @@ std::string default_db_path() {
 
 struct VulnDb::Statements {
   Stmt has_sha, add_source, upsert_cve, del_affects, add_affects, put_kev, put_epss, put_kfix, put_krange;
-  Stmt sources, by_product, by_rowid, by_id, epss;
+  Stmt osv_modified, put_osv, del_osv_affected, add_osv_affected;
+  Stmt sources, by_product, by_rowid, by_id, epss, osv_by_package;
 };
 
 VulnDb::~VulnDb() {
@@ -354,6 +362,9 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   st->by_rowid.prepare(d, fmt::format("{} WHERE id = ?1", cols).c_str());
   st->by_id.prepare(d, fmt::format("{} WHERE cve_id = ?1", cols).c_str());
   st->epss.prepare(d, "SELECT score, percentile FROM epss WHERE cve_id = ?1");
+  // Absent from databases written before OSV import existed: then no OSV data is read.
+  st->osv_by_package.prepare(d, "SELECT osv_id, cve_id, data FROM osv_affected WHERE eco_key = ?1 AND package = ?2 "
+                                "ORDER BY cve_id, osv_id");
   if (create) {
     st->has_sha.prepare(d, "SELECT 1 FROM source WHERE sha256 = ?1");
     st->add_source.prepare(d, "INSERT OR REPLACE INTO source(name, kind, format, data_date, imported_at, sha256, "
@@ -370,10 +381,17 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
            "origin = excluded.origin "
            // NVD's analysis replaces a CNA (CVE JSON 5) record whatever the dates; a CNA record never
            // replaces NVD's; within one origin the newer record wins.
-           "WHERE (excluded.origin = 'nvd' AND (cve.origin = 'cve5' OR "
-           "       ifnull(excluded.modified, '') >= ifnull(cve.modified, ''))) "
-           "   OR (excluded.origin = 'cve5' AND cve.origin = 'cve5' AND "
+           // OSV records rank below both; within one origin the newer record wins.
+           "WHERE (CASE excluded.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) > "
+           "      (CASE cve.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) "
+           "   OR ((CASE excluded.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) = "
+           "       (CASE cve.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) AND "
            "       ifnull(excluded.modified, '') >= ifnull(cve.modified, '')) RETURNING id");
+    st->osv_modified.prepare(d, "SELECT modified FROM osv WHERE osv_id = ?1");
+    st->put_osv.prepare(d, "INSERT OR REPLACE INTO osv(osv_id, modified, withdrawn) VALUES(?1, ?2, ?3)");
+    st->del_osv_affected.prepare(d, "DELETE FROM osv_affected WHERE osv_id = ?1");
+    st->add_osv_affected.prepare(d, "INSERT INTO osv_affected(osv_id, cve_id, ecosystem, eco_key, package, data) "
+                                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     st->del_affects.prepare(d, "DELETE FROM affects WHERE cve = ?1");
     st->add_affects.prepare(d, "INSERT INTO affects(vendor, product, cve) VALUES(?1, ?2, ?3)");
     st->put_kev.prepare(d, "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, vendor, product, name, "
@@ -465,6 +483,55 @@ Status VulnDb::put_cve(const CveRecord& r, const std::string& packed,
     if (a.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
   }
   return {};
+}
+
+Result<bool> VulnDb::put_osv(const OsvRecord& r) {
+  {
+    auto& q = st_->osv_modified.reset().text(1, r.id);
+    if (q.step() == SQLITE_ROW && q.col_text(0) > r.modified) return false;  // the stored record is newer
+  }
+  auto& p = st_->put_osv.reset();
+  p.text(1, r.id).text(2, r.modified).opt_text(3, r.withdrawn);
+  if (p.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}: {}", path_, r.id, sqlite3_errmsg(db_)));
+  auto& d = st_->del_osv_affected.reset().text(1, r.id);
+  if (d.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+  if (!r.withdrawn.empty()) return true;  // a withdrawn record affects nothing
+  std::vector<std::string> ids = osv_cve_ids(r);
+  if (ids.empty()) ids.push_back(r.id);
+  // The record's details, under each CVE it describes: kept only where no NVD or CVE 5 record is.
+  CveRecord c;
+  c.published = r.published;
+  c.modified = r.modified;
+  c.description = r.summary.empty() ? r.details : r.details.empty() ? r.summary : r.summary + ". " + r.details;
+  if (c.description.size() > 4096) c.description.resize(4096);
+  c.cwes = r.cwes;
+  c.cvss3_vector = r.cvss3_vector;
+  c.cvss3_score = cvss3_base_score(r.cvss3_vector);
+  if (c.cvss3_score >= 0) c.cvss3_version = r.cvss3_vector.substr(5, 3);
+  c.cvss2_vector = r.cvss2_vector;
+  c.cvss2_score = cvss2_base_score(r.cvss2_vector);
+  c.severity = c.cvss3_score >= 0 ? cvss_severity(c.cvss3_score) : "";
+  c.origin = "osv";
+  for (const auto& id : ids) {
+    c.id = id;
+    TRY(put_cve(c, std::string(), {}));
+    for (const auto& a : r.affected) {
+      if (a.ecosystem.empty() || a.name.empty()) continue;
+      auto& s = st_->add_osv_affected.reset();
+      s.text(1, r.id).text(2, id).text(3, a.ecosystem).text(4, osv_ecosystem_key(a.ecosystem));
+      s.text(5, osv_package_key(a.name)).text(6, pack_osv_affected(a));
+      if (s.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+    }
+  }
+  return true;
+}
+
+std::vector<OsvRow> VulnDb::osv_for_package(const std::string& eco_key, const std::string& package) {
+  std::vector<OsvRow> out;
+  if (!st_->osv_by_package) return out;
+  auto& s = st_->osv_by_package.reset().text(1, eco_key).text(2, package);
+  while (s.step() == SQLITE_ROW) out.push_back({s.col_text(0), s.col_text(1), s.col_text(2)});
+  return out;
 }
 
 Status VulnDb::put_kev(const KevEntry& e) {

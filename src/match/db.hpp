@@ -52,6 +52,12 @@ struct StoredCve {
   std::string packed_config;  // unpack_configurations() when needed: kernel CVEs decided by fix ranges never are
 };
 
+// One affected package of an OSV record, under the CVE (or, without one, the OSV id) it describes.
+struct OsvRow {
+  std::string osv_id, cve_id;
+  std::string data;  // pack_osv_affected()
+};
+
 struct KevInfo {
   std::string date_added, due_date, ransomware;
 };
@@ -77,6 +83,11 @@ class VulnDb {
   // `products` are the (vendor, product) pairs its configurations name as vulnerable.
   Status put_cve(const CveRecord& r, const std::string& packed_config,
                  const std::vector<std::pair<std::string, std::string>>& products);
+  // An OSV record, unless the stored one of the same id is newer (then false): its affected
+  // packages are filed under each CVE among its id and aliases (under its own id without one),
+  // and its details become the record of a CVE no NVD or CVE 5 record describes. A withdrawn
+  // record keeps no affected packages.
+  Result<bool> put_osv(const OsvRecord& r);
   Status put_kev(const KevEntry& e);
   Status put_epss(const EpssEntry& e, const std::string& date);
   Status put_kernel_fix(const KernelFix& f);
@@ -96,6 +107,8 @@ class VulnDb {
   std::optional<StoredCve> cve_by_rowid(std::int64_t rowid);
   std::optional<StoredCve> cve_by_id(const std::string& cve_id);
   std::optional<EpssEntry> epss(const std::string& cve_id);
+  // OSV affected entries for an ecosystem key and package name (osv_ecosystem_key, osv_package_key).
+  std::vector<OsvRow> osv_for_package(const std::string& eco_key, const std::string& package);
   // Bulk reads for the matcher (a few thousand rows each).
   std::vector<KernelFix> all_kernel_fixes();
   std::vector<KernelRange> all_kernel_ranges();

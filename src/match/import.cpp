@@ -16,6 +16,7 @@
 #include "core/hash.hpp"
 #include "match/feeds/cve5.hpp"
 #include "match/feeds/nvd_json.hpp"
+#include "match/feeds/osv.hpp"
 
 namespace iotaudit::match {
 
@@ -150,6 +151,7 @@ struct Parsed {
   std::vector<EpssEntry> epss;
   std::vector<KernelFix> kfix;
   std::vector<KernelRange> krange;
+  std::vector<OsvRecord> osv;
   std::int64_t records = 0;
 };
 
@@ -244,12 +246,16 @@ void parse_file(Parsed& p, VulnDb& db, const ImportOptions& opt, std::mutex& db_
     p.format = "cve-json-5";
     p.records = static_cast<std::int64_t>(*n);
   } else if (p.kind == "osv") {
-    p.error = fmt::format("{}: OSV records are recognised but not imported yet", p.name);
+    auto n = parse_osv_json(text, [&](OsvRecord&& r) { p.osv.push_back(std::move(r)); });
+    if (!n) return err(n.error());
+    p.format = "osv";
+    p.records = static_cast<std::int64_t>(*n);
+    for (const auto& r : p.osv) p.data_date = std::max(p.data_date, r.modified);
   } else if (p.from_dir) {
     p.unknown = true;
   } else {
     p.error = fmt::format("{}: not a feed iotaudit knows (NVD JSON 1.1 or API 2.0, CISA KEV JSON or CSV, EPSS CSV, "
-                          "linux-kernel-cves stream_fixes.json or CVEs.txt)", p.name);
+                          "linux-kernel-cves stream_fixes.json or CVEs.txt, CVE JSON 5, OSV)", p.name);
   }
 }
 
@@ -259,6 +265,11 @@ Status write_file(Parsed& p, VulnDb& db, ImportSummary& sum) {
   for (const auto& e : p.epss) TRY(db.put_epss(e, p.data_date));
   for (const auto& f : p.kfix) TRY(db.put_kernel_fix(f));
   for (const auto& r : p.krange) TRY(db.put_kernel_range(r));
+  for (const auto& r : p.osv) {
+    auto stored = db.put_osv(r);
+    if (!stored) return tl::unexpected(stored.error());
+    sum.osv += *stored ? 1 : 0;
+  }
   sum.cves += static_cast<std::int64_t>(p.cves.size());
   sum.kev += static_cast<std::int64_t>(p.kev.size());
   sum.epss += static_cast<std::int64_t>(p.epss.size());
@@ -278,7 +289,11 @@ std::string sniff_source(std::string_view head, std::string_view name) {
     if (has("\"CVE_Items\"") || has("\"CVE_data_type\"")) return "nvd";
     if (has("\"vulnerabilities\"") && (has("\"resultsPerPage\"") || has("\"NVD_CVE\"") || has("\"cve\""))) return "nvd";
     if (has("\"dataType\"") && has("CVE_RECORD")) return "cve-json-5";
-    if (has("\"schema_version\"") && (has("\"affected\"") || has("\"modified\""))) return "osv";
+    // OSV: "id" and "modified" are required, "schema_version" is often left out.
+    if (has("\"id\"") && has("\"modified\"") &&
+        (has("\"schema_version\"") || has("\"affected\"") || has("\"aliases\"") || has("\"upstream\"") ||
+         has("\"withdrawn\"")))
+      return "osv";
     if (has("\"fixed_version\"") && has("\"cmt_id\"")) return "kernel-stream-fixes";
     return "";
   }

@@ -20,7 +20,7 @@ struct ImportOptions {
 struct ImportSummary {
   std::size_t files = 0, skipped = 0;  // skipped: imported before (same SHA-256)
   std::size_t not_feeds = 0;           // files of unknown content found in directories
-  std::int64_t cves = 0, kev = 0, epss = 0, kernel = 0;
+  std::int64_t cves = 0, kev = 0, epss = 0, kernel = 0, osv = 0;
   double seconds = 0;
 };
 

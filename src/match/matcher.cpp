@@ -12,6 +12,7 @@
 
 #include "core/embedded_data.hpp"
 #include "match/cpe.hpp"
+#include "match/osv_match.hpp"
 
 namespace iotaudit::match {
 
@@ -807,34 +808,8 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
           m.reason = fmt::format("{} is in the vulnerable range ({})", s.version, best.range);
         }
       }
-      m.component_id = c.id;
-      m.component_name = c.name;
-      m.component_version = c.version;
-      m.component_ref = component_ref(c);
-      m.component_purl = c.purl;
-      m.component_cpe = c.cpe;
-      m.cve = cve.id;
+      fill_match(m, c, cve, kev, cand->epss);
       m.searched = searched;
-      m.description = cve.description;
-      m.published = cve.published;
-      m.modified = cve.modified;
-      m.severity = cve.severity;
-      m.cvss3_vector = cve.cvss3_vector;
-      m.cvss3_version = cve.cvss3_version;
-      m.cvss3_score = cve.cvss3_score;
-      m.cvss2_vector = cve.cvss2_vector;
-      m.cvss2_score = cve.cvss2_score;
-      m.cwes = split_csv(cve.cwes);
-      if (auto k = kev.find(cve.id); k != kev.end()) {
-        m.kev = true;
-        m.kev_date_added = k->second.date_added;
-        m.kev_due_date = k->second.due_date;
-        m.kev_ransomware = k->second.ransomware;
-      }
-      if (cand->epss) {
-        m.epss = cand->epss->score;
-        m.epss_percentile = cand->epss->percentile;
-      }
       if (m.matcher == "nvd-cpe" && !cve.description.empty()) {
         // The description's own per-series statement is more precise than a coarse CPE range.
         if (std::string fix = description_fix_for_series(cve.description, s.version, s.scheme);
@@ -926,6 +901,8 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     st.ruled_out += per_stats[si].ruled_out;
     for (auto& m : per_subject[si]) out.push_back(std::move(m));
   }
+  // Distribution packages against OSV records of their ecosystem.
+  match_osv(db_, components, kev, out, st);
   // Sorted through an index: moving whole matches around costs more than the comparisons.
   std::vector<std::size_t> idx(out.size());
   for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;

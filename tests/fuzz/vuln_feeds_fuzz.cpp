@@ -1,11 +1,15 @@
-// The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files, CVE JSON 5), VEX
-// documents, CPE names and the version schemes on arbitrary bytes.
+// The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files, CVE JSON 5,
+// OSV with its range evaluation), CVSS vectors, VEX documents, CPE names and the version schemes
+// on arbitrary bytes.
 #include <cstdint>
 #include <string>
 
 #include "match/cpe.hpp"
+#include "match/cvss.hpp"
 #include "match/feeds/cve5.hpp"
+#include "match/feeds/osv.hpp"
 #include "match/import.hpp"
+#include "match/osv_match.hpp"
 #include "match/version/scheme.hpp"
 #include "match/vex.hpp"
 
@@ -23,6 +27,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse_cve5_json(text, [](CveRecord&& r) {
     if (r.id.rfind("CVE-", 0) != 0) __builtin_trap();
   });
+  (void)parse_osv_json(text, [](OsvRecord&& r) {
+    if (r.id.empty() || r.modified.empty()) __builtin_trap();
+    for (const auto& a : r.affected) {
+      auto back = unpack_osv_affected(pack_osv_affected(a));
+      if (!back || back->ranges.size() != a.ranges.size() || back->versions != a.versions) __builtin_trap();
+    }
+    for (const char* v : {"0", "1.2.3", "1:1.35.0-4+b2"}) {
+      auto d = osv_decide(r.affected, v);
+      auto e = osv_decide(r.affected, v, "12");
+      (void)d;
+      (void)e;
+    }
+  });
+  for (double s : {cvss3_base_score(text), cvss2_base_score(text)})
+    if (!(s == -1 || (s >= 0 && s <= 10))) __builtin_trap();
   if (auto c = parse_cpe(text)) {
     if (c->vendor().empty() || c->product().empty()) __builtin_trap();
   }

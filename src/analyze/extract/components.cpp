@@ -2,6 +2,7 @@
 // unclaimed data range of every raw blob (where kernels and bootloaders sit), scanned once with
 // the built-in classifiers (data/components/classifiers.json). One component per product and
 // version, with every place it was seen.
+#include <algorithm>
 #include <map>
 #include <set>
 #include <mutex>
@@ -55,6 +56,8 @@ std::string purl_quote(const std::string& v) {
   return out;
 }
 
+const std::string kOpenWrt = "openwrt";
+
 // Package names whose product has a classifier under another id (OpenWrt and Debian names).
 const std::map<std::string, std::string, std::less<>> kPackageAliases = {
     {"libopenssl", "openssl"}, {"libopenssl1.1", "openssl"}, {"libopenssl3", "openssl"}, {"libssl3", "openssl"},
@@ -75,21 +78,38 @@ constexpr Db kDatabases[] = {{"usr/lib/opkg/status", "opkg"}, {"var/lib/opkg/sta
                              {"var/lib/dpkg/status", "dpkg"}, {"lib/apk/db/installed", "apk"}};
 
 // The OS id from /etc/os-release ("debian", "alpine", "openwrt"), for PURL namespaces.
-std::string os_id(const Tree& t, NodeId root) {
+// A field of the root filesystem's os-release ("ID", "VERSION_ID"), reduced to safe characters.
+std::string os_field(const Tree& t, NodeId root, std::string_view key) {
   NodeId f = t.resolve(root, "etc/os-release");
   if (f == kNoNode || t.at(f).type != NodeType::file) f = t.resolve(root, "usr/lib/os-release");
   if (f == kNoNode || t.at(f).type != NodeType::file) return {};
   ByteView v = t.content(f)->view().head(16384);
   std::string_view text(reinterpret_cast<const char*>(v.data()), v.size());
-  std::size_t at = text.find("\nID=");
-  if (text.rfind("ID=", 0) == 0) at = 0;
+  std::string prefix = std::string(key) + "=";
+  std::size_t at = text.find("\n" + prefix);
+  if (text.rfind(prefix, 0) == 0) at = 0;
   else if (at != std::string_view::npos) ++at;
   else return {};
-  std::string_view value = text.substr(at + 3, text.find('\n', at) - at - 3);
+  std::string_view value = text.substr(at + prefix.size(), text.find('\n', at) - at - prefix.size());
   std::string id;
   for (char c : value)
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.') id.push_back(c);
   return id;
+}
+
+std::string os_id(const Tree& t, NodeId root) { return os_field(t, root, "ID"); }
+
+// The distribution release as OSV ecosystems name it: "debian:12", "alpine:v3.18", "ubuntu:22.04";
+// the bare distribution when the release is unknown.
+std::string os_ecosystem(const Tree& t, NodeId root, const std::string& distro) {
+  std::string ver = os_field(t, root, "VERSION_ID");
+  if (ver.empty()) return distro;
+  if (distro == "alpine") {
+    std::size_t dot = ver.find('.');
+    dot = dot == std::string::npos ? dot : ver.find('.', dot + 1);
+    return "alpine:v" + ver.substr(0, dot);
+  }
+  return distro + ":" + ver;
 }
 
 // ELF files a package's file list names (opkg and dpkg keep one path per line in
@@ -224,6 +244,8 @@ void extract_components(Context& ctx, Facts& facts) {
           if (t.at(c).type == NodeType::file && t.at(c).name.ends_with(".control")) dbs.emplace_back(c, "opkg");
     }
     std::string ns = os_id(t, root);
+    const std::string eco_dpkg = os_ecosystem(t, root, ns.empty() ? "debian" : ns);
+    const std::string eco_apk = os_ecosystem(t, root, ns.empty() ? "alpine" : ns);
     for (const auto& [node, manager] : dbs) {
       ByteView text = t.content(node)->view();
       auto pkgs = std::string_view(manager) == "apk" ? formats::parse_apk_installed(text)
@@ -272,6 +294,16 @@ void extract_components(Context& ctx, Facts& facts) {
         o.method = fmt::format("package-db:{}", manager);
         o.confidence = "high";
         c.occurrences.push_back(std::move(o));
+        // The distribution's own name and version of the package (its source package when the
+        // database names one): what distribution advisories (OSV) are written against.
+        {
+          std::string_view m(manager);
+          const std::string& eco = m == "dpkg" ? eco_dpkg : m == "apk" ? eco_apk : kOpenWrt;
+          std::pair<std::string, std::string> prop{
+              "package", fmt::format("{}/{}@{}", eco, p.source.empty() ? p.name : p.source, p.version)};
+          if (std::find(c.properties.begin(), c.properties.end(), prop) == c.properties.end())
+            c.properties.push_back(std::move(prop));
+        }
         // The package's file list names its executables and libraries: they are occurrences too
         // (file hashes in the SBOM, dependencies between components).
         for (NodeId f : listed_elves(t, root, manager, p, elves)) {
