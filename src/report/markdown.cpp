@@ -14,29 +14,12 @@
 #include <fmt/format.h>
 
 #include "report/document.hpp"
+#include "report/md.hpp"
 #include "report/report.hpp"
 
 namespace iotaudit::report {
 
 using nlohmann::ordered_json;
-
-namespace {
-
-std::string str(const ordered_json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  return it->dump(-1, ' ', false, ordered_json::error_handler_t::replace);
-}
-std::uint64_t u64(const ordered_json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
-}
-const ordered_json& arr(const ordered_json& j, const char* key) {
-  static const ordered_json empty = ordered_json::array();
-  auto it = j.find(key);
-  return it != j.end() && it->is_array() ? *it : empty;
-}
 
 // One line of text inside a table cell or paragraph.
 std::string md_text(std::string_view s) {
@@ -78,6 +61,25 @@ std::string md_code(std::string_view s) {
   std::string fence(longest + 1, '`');
   bool pad = body.front() == '`' || body.back() == '`' || (body.front() == ' ' && body.back() == ' ');
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
+}
+
+
+namespace {
+
+std::string str(const ordered_json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  return it->dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+std::uint64_t u64(const ordered_json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+const ordered_json& arr(const ordered_json& j, const char* key) {
+  static const ordered_json empty = ordered_json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
 }
 
 int severity_rank(const std::string& s) {

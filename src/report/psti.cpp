@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "core/hash.hpp"
+#include "report/md.hpp"
 #include "report/report.hpp"
 
 namespace iotaudit::report {
@@ -17,16 +18,8 @@ namespace {
 constexpr const char* kPsti = "UK PSTI";
 constexpr const char* kEtsi = "ETSI EN 303 645";
 
-// Markdown table cells: no line breaks, no pipes.
-std::string cell(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out;
-}
+// Firmware and declaration text: no markup, no line breaks, no pipes.
+std::string cell(std::string_view s) { return md_text(s); }
 
 std::string or_gap(const std::string& value, std::string_view what) {
   return value.empty() ? fmt::format("**GAP: {} not declared**", what) : cell(value);
@@ -56,11 +49,11 @@ void write_psti_statement(const ScanResult& r, const Options& opt, std::ostream&
   os << "# Statement of compliance — UK PSTI (draft)\n\n";
   os << fmt::format(
       "Draft prepared by iotaudit {} for the Product Security and Telecommunications Infrastructure (Security "
-      "Requirements for Relevant Connectable Products) Regulations 2023, from the firmware `{}` (SHA-256 `{}`){}. "
+      "Requirements for Relevant Connectable Products) Regulations 2023, from the firmware {} (SHA-256 `{}`){}. "
       "Items marked **GAP** must be completed before the statement is issued; the manufacturer reviews, "
       "completes and signs it.\n\n",
-      opt.tool_version, cell(r.input.name), r.input.sha256.empty() ? "-" : r.input.sha256,
-      d ? fmt::format(" and the declaration `{}`", cell(dec.source)) : std::string(" (no declaration was given)"));
+      opt.tool_version, md_code(r.input.name), r.input.sha256.empty() ? "-" : r.input.sha256,
+      d ? fmt::format(" and the declaration {}", md_code(dec.source)) : std::string(" (no declaration was given)"));
 
   os << "## 1. Product (Schedule 4, para 1(1)(a))\n\n";
   os << fmt::format("- Product type: {}\n", or_gap(dec.product_name.empty() ? dec.product_model
@@ -68,7 +61,7 @@ void write_psti_statement(const ScanResult& r, const Options& opt, std::ostream&
                                                                                    (dec.product_model.empty() ? "" : " " + dec.product_model),
                                                  "product type"));
   os << fmt::format("- Batch: {}\n", or_gap(dec.product_batch, "batch"));
-  os << fmt::format("- Firmware assessed: `{}`{}\n\n", cell(r.input.name),
+  os << fmt::format("- Firmware assessed: {}{}\n\n", md_code(r.input.name),
                     dec.firmware_version.empty() ? "" : fmt::format(" (version {})", cell(dec.firmware_version)));
 
   os << "## 2. Manufacturer (para 1(1)(b))\n\n";

@@ -20,7 +20,7 @@ fx="$src/tests/schema/fixtures"
 version=$("$bin" version | awk '{print $2; exit}')
 [[ -n "$version" ]] || { echo "cannot read the tool version"; exit 1; }
 
-formats=(text json sarif cyclonedx spdx markdown html)
+formats=(text json sarif cyclonedx spdx markdown html psti-statement)
 args=()
 for f in "${formats[@]}"; do args+=(-f "$f" -o "$work/out/report.$f"); done
 (cd "$work" && SOURCE_DATE_EPOCH=946684800 "$bin" scan goldencam.bin -q --db "$work/v.db" --vex "$fx/openvex-test.json" "${args[@]}")
@@ -52,11 +52,12 @@ class Tags(HTMLParser):
 tags = Tags()
 tags.feed(html)
 assert not tags.bad, f"elements or attributes that load, style or run something: {sorted(set(tags.bad))}"
-md = open(f"{out}/report.markdown", encoding="utf-8").read()
-for raw in ('<script>', '<img', '<svg'):
+for name in ("report.markdown", "report.psti-statement"):
+  md = open(f"{out}/{name}", encoding="utf-8").read()
+  for raw in ('<script>', '<img', '<svg'):
     # Outside code spans nothing may open a tag.
     plain = re.sub(r"(`+)(?:(?!\1).)*\1", "", md)
-    assert raw not in plain.replace("<details>", "").replace("<summary>", ""), f"unescaped firmware string in Markdown: {raw}"
+    assert raw not in plain.replace("<details>", "").replace("<summary>", ""), f"unescaped firmware string in {name}: {raw}"
 print("hostile names escaped in HTML and Markdown")
 PY
 
