@@ -32,7 +32,9 @@ OsvRange parse_range(const json& r, const OsvLimits& lim, const std::string& id)
   if (!r.contains("events") || !r["events"].is_array()) bad(fmt::format("{}: a {} range without events", id, out.type));
   for (const auto& e : r["events"]) {
     if (!e.is_object() || e.size() != 1) bad(fmt::format("{}: an event must have exactly one key", id));
-    const auto& [key, value] = *e.items().begin();
+    auto first = e.begin();  // (a structured binding over items() would outlive its proxy)
+    const std::string& key = first.key();
+    const json& value = first.value();
     if (key != "introduced" && key != "fixed" && key != "last_affected" && key != "limit")
       bad(fmt::format("{}: unknown event '{}'", id, key));
     if (!value.is_string() || value.get<std::string>().empty())
