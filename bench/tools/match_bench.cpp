@@ -3,6 +3,8 @@
 //   match_bench --db DB --synthetic N [--repeat N]            N components of real products at
 //                                                             real versions (round-robin)
 // Prints the median wall time of the repeats, the matches found, and the time to open the DB.
+#include <malloc.h>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -18,6 +20,10 @@ using namespace iotaudit;
 using clock_type = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
+  // The allocator settings of the iotaudit binary (apps/iotaudit/main.cpp), so the matcher is timed
+  // as the command runs it.
+  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
   std::string db_path, sbom;
   std::size_t synthetic = 0, repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {

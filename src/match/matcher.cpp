@@ -348,8 +348,6 @@ struct SimpleConfig {
 
 struct Candidate {
   StoredCve cve;
-  std::optional<EpssEntry> epss;  // read in the serial phase: the connection is not thread-safe
-  bool epss_read = false;
   bool decoded = false;
   std::vector<Configuration> configs;
   std::vector<SimpleConfig> simple;  // parallel to configs
@@ -362,7 +360,7 @@ bool simple_node(const ConfigNode& n) {
   return true;
 }
 
-SimpleConfig make_simple(const Configuration& c, Scheme scheme) {
+SimpleConfig make_simple(const Configuration& c) {
   SimpleConfig sc;
   if (c.and_op && c.nodes.size() > 1) return sc;
   for (const auto& n : c.nodes)
@@ -378,7 +376,6 @@ SimpleConfig make_simple(const Configuration& c, Scheme scheme) {
       if (ranged || ver == "*" || ver == "-" || ver.empty() || !plain_update) sc.linear.push_back(&m);
       else sc.exact.emplace_back(unescaped(ver), &m);
     }
-  (void)scheme;
   return sc;
 }
 
@@ -615,6 +612,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   // where several subjects share them.
   std::vector<const std::vector<std::shared_ptr<Candidate>>*> cand_of(subjects.size(), nullptr);
   std::map<const void*, unsigned> sharing;
+  std::vector<Candidate*> to_decode;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
     ++st.components;
@@ -665,30 +663,42 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     cand_of[si] = &cached->second;
     ++sharing[&cached->second];
     for (const auto& cand : cached->second) {
-      if (!cand->epss_read) {
-        cand->epss_read = true;
-        cand->epss = db_.epss(cand->cve.id);
-      }
       if (cand->decoded) continue;
       // Kernel CVEs the fix data decides need no configuration.
       if (kernel && kernel_verdict(kd, cand->cve.id, s.version, true)) continue;
       cand->decoded = true;
-      if (auto cfg = unpack_configurations(cand->cve.packed_config)) cand->configs = std::move(*cfg);
-      for (const auto& conf : cand->configs) cand->simple.push_back(make_simple(conf, s.scheme));
+      to_decode.push_back(cand.get());
     }
   }
+  // Decoding configurations is the costly part of preparing candidates, and each is independent.
+  tbb::parallel_for(std::size_t{0}, to_decode.size(), [&](std::size_t i) {
+    Candidate& cand = *to_decode[i];
+    if (auto cfg = unpack_configurations(cand.cve.packed_config)) cand.configs = std::move(*cfg);
+    for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
+  });
+  // Exact-version lists shared by several subjects are sorted once, under the scheme of the first
+  // subject that shares them (subjects sharing a list share their product, hence its scheme).
+  std::vector<std::pair<Candidate*, Scheme>> to_sort;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     if (!cand_of[si] || sharing[cand_of[si]] < 2) continue;
-    for (const auto& cand : *cand_of[si])
+    for (const auto& cand : *cand_of[si]) {
+      bool any = false;
       for (auto& sc : cand->simple)
         if (!sc.sorted && sc.exact.size() > 8) {
-          Scheme scheme = subjects[si].scheme;
-          std::stable_sort(sc.exact.begin(), sc.exact.end(), [&](const auto& x, const auto& y) {
-            return compare_versions(scheme, x.first, y.first) < 0;
-          });
-          sc.sorted = true;
+          sc.sorted = true;  // claimed here; sorted below
+          any = true;
         }
+      if (any) to_sort.emplace_back(cand.get(), subjects[si].scheme);
+    }
   }
+  tbb::parallel_for(std::size_t{0}, to_sort.size(), [&](std::size_t i) {
+    const Scheme scheme = to_sort[i].second;
+    for (auto& sc : to_sort[i].first->simple)
+      if (sc.sorted && sc.exact.size() > 8)
+        std::stable_sort(sc.exact.begin(), sc.exact.end(), [&](const auto& x, const auto& y) {
+          return compare_versions(scheme, x.first, y.first) < 0;
+        });
+  });
 
   // Phase 2, parallel: every subject evaluated on its own; only read-only data is shared.
   std::vector<std::vector<VulnMatch>> per_subject(subjects.size());
@@ -808,7 +818,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
           m.reason = fmt::format("{} is in the vulnerable range ({})", s.version, best.range);
         }
       }
-      fill_match(m, c, cve, kev, cand->epss);
+      fill_match(m, c, cve, kev, std::nullopt);  // EPSS is joined at the end, for matches only
       m.searched = searched;
       if (m.matcher == "nvd-cpe" && !cve.description.empty()) {
         // The description's own per-series statement is more precise than a coarse CPE range.
@@ -903,6 +913,16 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   }
   // Distribution packages against OSV records of their ecosystem.
   match_osv(db_, components, kev, out, st);
+  // EPSS for the CVEs that matched (a few per cent of the candidates), one lookup per CVE.
+  std::map<std::string_view, std::optional<EpssEntry>> epss;
+  for (auto& m : out) {
+    auto it = epss.find(m.cve);
+    if (it == epss.end()) it = epss.emplace(m.cve, db_.epss(m.cve)).first;
+    if (it->second) {
+      m.epss = it->second->score;
+      m.epss_percentile = it->second->percentile;
+    }
+  }
   // Sorted through an index: moving whole matches around costs more than the comparisons.
   std::vector<std::size_t> idx(out.size());
   for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = i;

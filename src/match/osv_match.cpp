@@ -254,7 +254,7 @@ void match_osv(VulnDb& db, const std::vector<Component>& components, const std::
         auto cve = db.cve_by_id(row.cve_id);
         if (!cve) continue;
         VulnMatch m;
-        fill_match(m, c, *cve, kev, db.epss(cve->id));
+        fill_match(m, c, *cve, kev, std::nullopt);  // EPSS: joined by the caller
         m.matcher = "osv";
         m.confidence = "high";
         m.searched = fmt::format("{} package {} {} ({})", pid.eco_key, pid.name, pid.version, pid.from);
