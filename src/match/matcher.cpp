@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/embedded_data.hpp"
+#include "core/text.hpp"
 #include "match/cpe.hpp"
 #include "match/osv_match.hpp"
 
@@ -290,18 +291,6 @@ bool has_word(const std::string& text, const std::string& w) {
   return false;
 }
 
-std::vector<std::string> split_csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    std::size_t c = s.find(',', pos);
-    std::string item = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
-    if (!item.empty()) out.push_back(item);
-    if (c == std::string::npos) break;
-    pos = c + 1;
-  }
-  return out;
-}
 
 // "2.6.36.4" -> "2.6.36"; "4.14.180" -> "4.14".
 std::string kernel_branch(const std::string& v) {
@@ -712,7 +701,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     MatchStats& st = per_stats[si];
     std::vector<std::string> applets;
     for (const auto& [k, v] : c.properties)
-      if (k == "busybox:applets") applets = split_csv(v);
+      if (k == "busybox:applets") applets = split_list(v);
     std::string searched;
     for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
     searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "core/text.hpp"
+
 #include "match/feeds/osv.hpp"
 #include "match/version/scheme.hpp"
 
@@ -31,18 +33,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-std::vector<std::string> split_csv(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    std::size_t c = s.find(',', pos);
-    std::string item = s.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
-    if (!item.empty()) out.push_back(item);
-    if (c == std::string::npos) break;
-    pos = c + 1;
-  }
-  return out;
-}
 
 Scheme scheme_for(const std::string& eco_key, const std::string& range_type) {
   if (eco_key == "debian" || eco_key == "ubuntu") return Scheme::debian;
@@ -211,7 +201,7 @@ void fill_match(VulnMatch& m, const Component& c, const StoredCve& cve, const st
   m.cvss3_score = cve.cvss3_score;
   m.cvss2_vector = cve.cvss2_vector;
   m.cvss2_score = cve.cvss2_score;
-  m.cwes = split_csv(cve.cwes);
+  m.cwes = split_list(cve.cwes);
   if (auto k = kev.find(cve.id); k != kev.end()) {
     m.kev = true;
     m.kev_date_added = k->second.date_added;

@@ -16,22 +16,17 @@
 #include "match/import.hpp"
 #include "match/matcher.hpp"
 #include "match/osv_match.hpp"
+#include "unit/support/temp_dir.hpp"
 
 namespace iotaudit::match {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("iotaudit-osv-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : test::TempDir {
+  fs::path path{test::TempDir::path()};
   std::string write(const std::string& name, const std::string& content) {
-    std::ofstream(path / name, std::ios::binary) << content;
+    test::write_text((path / name).string(), content);
     return (path / name).string();
   }
 };
