@@ -264,7 +264,15 @@ Result<std::vector<Configuration>> unpack_configurations(std::string_view packed
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > (64u << 20))
       return fail(Errc::malformed, "stored configuration: bad zstd frame");
     raw.resize(size);
-    std::size_t n = ZSTD_decompress(raw.data(), raw.size(), packed.data(), packed.size());
+    // One decompression context per thread: ZSTD_decompress() would create and free one (about
+    // 100 KiB of fresh memory) for every configuration.
+    struct Ctx {
+      ZSTD_DCtx* p = ZSTD_createDCtx();
+      ~Ctx() { ZSTD_freeDCtx(p); }
+    };
+    thread_local Ctx ctx;
+    if (!ctx.p) return fail(Errc::internal, "stored configuration: out of memory");
+    std::size_t n = ZSTD_decompressDCtx(ctx.p, raw.data(), raw.size(), packed.data(), packed.size());
     if (ZSTD_isError(n)) return fail(Errc::malformed, "stored configuration: zstd error");
     raw.resize(n);
     view = raw;
