@@ -43,6 +43,29 @@ int value_index(const Metric& m, std::string_view value) {
   return at == std::string_view::npos ? -1 : static_cast<int>(at);
 }
 
+// Reads a vector's metrics: every base metric exactly once with an allowed value (its index into
+// `got`), other known metrics (temporal, environmental) with values of at most `other_len`
+// characters, nothing unknown.
+template <std::size_t N, std::size_t M>
+bool read_base(std::string_view v, const std::array<Metric, N>& base, const std::array<std::string_view, M>& other,
+               std::size_t other_len, std::array<int, N>& got) {
+  got.fill(-1);
+  bool ok = for_each_metric(v, [&](std::string_view k, std::string_view val) -> int {
+    for (std::size_t i = 0; i < N; ++i)
+      if (base[i].name == k) {
+        got[i] = value_index(base[i], val);
+        return got[i] < 0 ? -1 : static_cast<int>(i);
+      }
+    for (std::size_t i = 0; i < M; ++i)
+      if (other[i] == k) return !val.empty() && val.size() <= other_len ? static_cast<int>(N + i) : -1;
+    return -1;
+  });
+  if (!ok) return false;
+  for (int g : got)
+    if (g < 0) return false;
+  return true;
+}
+
 // CVSS v3.1 Roundup: the smallest number with one decimal >= x, computed on integers so that
 // floating-point noise (4.000000001) does not round up.
 double roundup31(double x) {
@@ -73,20 +96,7 @@ double cvss3_base_score(std::string_view v) {
   static const std::array<std::string_view, 14> other = {"E",   "RL",  "RC",  "CR",  "IR", "AR", "MAV",
                                                          "MAC", "MPR", "MUI", "MS",  "MC", "MI", "MA"};
   std::array<int, 8> got;
-  got.fill(-1);
-  bool ok = for_each_metric(v, [&](std::string_view k, std::string_view val) -> int {
-    for (std::size_t i = 0; i < base.size(); ++i)
-      if (base[i].name == k) {
-        got[i] = value_index(base[i], val);
-        return got[i] < 0 ? -1 : static_cast<int>(i);
-      }
-    for (std::size_t i = 0; i < other.size(); ++i)
-      if (other[i] == k) return val.size() == 1 ? static_cast<int>(base.size() + i) : -1;
-    return -1;
-  });
-  if (!ok) return -1;
-  for (int g : got)
-    if (g < 0) return -1;
+  if (!read_base(v, base, other, 1, got)) return -1;
   bool changed = got[4] == 1;
   double av = base[0].weights[got[0]], ac = base[1].weights[got[1]], ui = base[3].weights[got[3]];
   double pr = base[2].weights[got[2]];
@@ -115,20 +125,7 @@ double cvss2_base_score(std::string_view v) {
   }};
   static const std::array<std::string_view, 8> other = {"E", "RL", "RC", "CDP", "TD", "CR", "IR", "AR"};
   std::array<int, 6> got;
-  got.fill(-1);
-  bool ok = for_each_metric(v, [&](std::string_view k, std::string_view val) -> int {
-    for (std::size_t i = 0; i < base.size(); ++i)
-      if (base[i].name == k) {
-        got[i] = value_index(base[i], val);
-        return got[i] < 0 ? -1 : static_cast<int>(i);
-      }
-    for (std::size_t i = 0; i < other.size(); ++i)
-      if (other[i] == k) return val.size() <= 3 ? static_cast<int>(base.size() + i) : -1;
-    return -1;
-  });
-  if (!ok) return -1;
-  for (int g : got)
-    if (g < 0) return -1;
+  if (!read_base(v, base, other, 3, got)) return -1;
   double c = base[3].weights[got[3]], i = base[4].weights[got[4]], a = base[5].weights[got[5]];
   double impact = 10.41 * (1 - (1 - c) * (1 - i) * (1 - a));
   double exploitability = 20 * base[0].weights[got[0]] * base[1].weights[got[1]] * base[2].weights[got[2]];
