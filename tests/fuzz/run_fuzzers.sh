@@ -2,7 +2,9 @@
 # Runs every libFuzzer target (or the ones named) for a fixed time, two at a time by default.
 # Build first: cmake --preset fuzz && cmake --build build/fuzz
 #
-# Usage: tests/fuzz/run_fuzzers.sh [-t SECONDS] [-j JOBS] [-b BUILD_DIR] [TARGET...]
+# Usage: tests/fuzz/run_fuzzers.sh [-t SECONDS] [-j JOBS] [-b BUILD_DIR] [-T UNIT_TIMEOUT] [TARGET...]
+# -T: seconds one input may take before libFuzzer reports a timeout (default 10); raise it when the
+# fuzzers share the machine with builds, which can starve them of CPU for longer than that.
 # Per target, under BUILD_DIR/fuzz-runs/<target>/: corpus/ (grows; the committed seeds are only
 # read), artifacts/ (crash-*, oom-*, timeout-* reproducers) and fuzz.log. A summary line per
 # target is printed at the end: executions, seconds, corpus size, artifacts.
@@ -12,9 +14,11 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 seconds=180
 jobs=2
+unit_timeout=10
 build="$repo/build/fuzz"
-while getopts "t:j:b:" opt; do
+while getopts "t:j:b:T:" opt; do
   case "$opt" in
+    T) unit_timeout="$OPTARG" ;;
     t) seconds="$OPTARG" ;;
     j) jobs="$OPTARG" ;;
     b) build="$(cd "$OPTARG" && pwd)" ;;
@@ -51,12 +55,12 @@ run_one() {
   [ -d "$here/crashes/$t" ] && inputs+=("$here/crashes/$t")
   local dict=()
   [ -f "$here/dicts/$t.dict" ] && dict=("-dict=$here/dicts/$t.dict")
-  "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout=10 \
+  "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=4096 -timeout="$unit_timeout" \
     -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "${dict[@]}" "${inputs[@]}" \
     >"$dir/fuzz.log" 2>&1 || true
 }
 export -f run_one
-export build here seconds
+export build here seconds unit_timeout
 
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run_one {}'
 
