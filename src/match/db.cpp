@@ -363,7 +363,7 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   auto st = std::make_unique<Statements>();
   sqlite3* d = db->db_;
   st->sources.prepare(d, "SELECT name, kind, format, data_date, imported_at, sha256, records FROM source ORDER BY id");
-  st->by_product.prepare(d, "SELECT DISTINCT a.cve FROM affects a JOIN cve c ON c.id = a.cve "
+  st->by_product.prepare(d, "SELECT DISTINCT a.cve, c.cve_id FROM affects a JOIN cve c ON c.id = a.cve "
                                 "WHERE a.vendor = ?1 AND a.product = ?2 AND c.rejected = 0");
   const char* cols = "SELECT id, cve_id, published, modified, description, cwes, severity, cvss2_vector, cvss2_score, "
                      "cvss3_vector, cvss3_score, cvss3_version, config FROM cve ";
@@ -590,10 +590,11 @@ std::string VulnDb::latest_modified() {
   return s && s.step() == SQLITE_ROW ? s.col_text(0) : "";
 }
 
-std::vector<std::int64_t> VulnDb::cves_for_product(const std::string& vendor, const std::string& product) {
-  std::vector<std::int64_t> out;
+std::vector<std::pair<std::int64_t, std::string>> VulnDb::cves_for_product(const std::string& vendor,
+                                                                          const std::string& product) {
+  std::vector<std::pair<std::int64_t, std::string>> out;
   auto& s = st_->by_product.reset().text(1, vendor).text(2, product);
-  while (s.step() == SQLITE_ROW) out.push_back(s.col_int(0));
+  while (s.step() == SQLITE_ROW) out.emplace_back(s.col_int(0), s.col_text(1));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -102,8 +103,10 @@ class VulnDb {
   std::vector<SourceInfo> sources();
   std::int64_t count(const char* table);
   std::string latest_modified();
-  // CVE row ids naming vendor:product as vulnerable (rejected records excluded).
-  std::vector<std::int64_t> cves_for_product(const std::string& vendor, const std::string& product);
+  // Row ids and CVE ids of the CVEs naming vendor:product as vulnerable (rejected records
+  // excluded), so that candidates can be screened before their records are read.
+  std::vector<std::pair<std::int64_t, std::string>> cves_for_product(const std::string& vendor,
+                                                                     const std::string& product);
   std::optional<StoredCve> cve_by_rowid(std::int64_t rowid);
   std::optional<StoredCve> cve_by_id(const std::string& cve_id);
   std::optional<EpssEntry> epss(const std::string& cve_id);

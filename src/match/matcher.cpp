@@ -593,13 +593,18 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   // Loaded once per run: the kernel fix data and KEV are small, and per-CVE queries dominate otherwise.
   KernelData kd;
   bool kernel_loaded = false;
-  std::map<std::string, std::vector<std::shared_ptr<Candidate>>> candidate_cache;
+  struct CandidateList {
+    std::vector<std::shared_ptr<Candidate>> items;
+    std::size_t screened = 0;  // ruled out by the kernel fix data before being read
+  };
+  std::map<std::string, CandidateList> candidate_cache;
   std::map<std::string, KevInfo> kev;
   for (auto& [id, info] : db_.all_kev()) kev.emplace(std::move(id), std::move(info));
   // Phase 1, serial (the database connection is not shared between threads): each subject's
   // candidate list, the configurations it will evaluate decoded, and exact-version lists sorted
   // where several subjects share them.
   std::vector<const std::vector<std::shared_ptr<Candidate>>*> cand_of(subjects.size(), nullptr);
+  std::vector<std::size_t> screened_of(subjects.size(), 0);
   std::map<const void*, unsigned> sharing;
   std::vector<Candidate*> to_decode;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
@@ -611,47 +616,65 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     bool kernel = s.scheme == Scheme::kernel;
     // The candidates depend only on the product names; images and fleets repeat products, so
-    // each list (with its decoded configurations) is built once.
+    // each list (with its decoded configurations) is built once. A kernel's list depends on its
+    // version too: the kernel fix data rules most of the thousands of kernel CVEs out before
+    // their records are read.
     std::string cache_key(to_string(s.scheme));
     for (const auto& k : s.keys) cache_key += "|" + k;
-    if (kernel) cache_key += "#kernel";
+    if (kernel) cache_key += "#kernel@" + s.version;
+    if (kernel && !kernel_loaded) {
+      for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
+      for (auto& f : db_.all_kernel_fixes()) kd.fixes[f.cve_id].push_back(f);
+      std::set<std::string> ids;
+      for (const auto& [id, r] : kd.ranges) ids.insert(id);
+      for (const auto& [id, f] : kd.fixes) ids.insert(id);
+      kd.ids.assign(ids.begin(), ids.end());
+      kernel_loaded = true;
+    }
+    // Whether the affected answer is yes or no does not depend on NVD knowing the CVE (only the
+    // confidence of a yes does), so the screen can run on identifiers alone.
+    auto ruled_out = [&](const std::string& id) {
+      if (!kernel) return false;
+      auto kv = kernel_verdict(kd, id, s.version, true);
+      return kv && !kv->affected;
+    };
     auto cached = candidate_cache.find(cache_key);
     if (cached == candidate_cache.end()) {
-      std::vector<std::shared_ptr<Candidate>> list;
-      std::set<std::int64_t> rowids;
+      CandidateList list;
+      std::map<std::int64_t, std::string> rows;
       for (const auto& [v, p] : s.cpes)
-        for (auto id : db_.cves_for_product(v, p)) rowids.insert(id);
+        for (auto& [rowid, id] : db_.cves_for_product(v, p)) rows.emplace(rowid, std::move(id));
       std::set<std::string> seen_ids;
-      for (auto id : rowids) {
-        auto cve = db_.cve_by_rowid(id);
-        if (cve && seen_ids.insert(cve->id).second) list.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
+      for (const auto& [rowid, id] : rows) {
+        if (!seen_ids.insert(id).second) continue;
+        if (ruled_out(id)) {
+          ++list.screened;
+          continue;
+        }
+        if (auto cve = db_.cve_by_rowid(rowid)) list.items.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
       }
       if (kernel) {
-        if (!kernel_loaded) {
-          for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
-          for (auto& f : db_.all_kernel_fixes()) kd.fixes[f.cve_id].push_back(f);
-          std::set<std::string> ids;
-          for (const auto& [id, r] : kd.ranges) ids.insert(id);
-          for (const auto& [id, f] : kd.fixes) ids.insert(id);
-          kd.ids.assign(ids.begin(), ids.end());
-          kernel_loaded = true;
-        }
         for (const auto& id : kd.ids) {
           if (!seen_ids.insert(id).second) continue;
+          if (ruled_out(id)) {
+            ++list.screened;
+            continue;
+          }
           auto cve = db_.cve_by_id(id);
           if (!cve) {
             StoredCve bare;
             bare.id = id;
             cve = std::move(bare);
           }
-          list.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
+          list.items.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
         }
       }
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
     }
-    cand_of[si] = &cached->second;
-    ++sharing[&cached->second];
-    for (const auto& cand : cached->second) {
+    cand_of[si] = &cached->second.items;
+    ++sharing[cand_of[si]];
+    screened_of[si] = cached->second.screened;
+    for (const auto& cand : cached->second.items) {
       if (cand->decoded) continue;
       // Kernel CVEs the fix data decides need no configuration.
       if (kernel && kernel_verdict(kd, cand->cve.id, s.version, true)) continue;
@@ -895,7 +918,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { evaluate(si); });
   std::vector<VulnMatch> out;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
-    st.candidates += per_stats[si].candidates;
+    st.candidates += per_stats[si].candidates + screened_of[si];
     st.matched += per_stats[si].matched;
     st.ruled_out += per_stats[si].ruled_out;
     for (auto& m : per_subject[si]) out.push_back(std::move(m));
