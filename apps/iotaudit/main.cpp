@@ -1,5 +1,6 @@
 // iotaudit command line: parse flags, build the pipeline, run it, map the outcome to an exit code.
 #include <malloc.h>
+#include <sys/mman.h>
 #include <map>
 #include <unistd.h>
 
@@ -581,6 +582,27 @@ int run_db_info(const std::string& db_path) {
 
 }  // namespace
 
+// Page faults dominate short runs on virtual machines (about 10 us each on the reference VM: a
+// match of an SBOM with a Linux kernel took 10,400 of them). The heap is grown once by 64 MiB and
+// that range is offered to transparent huge pages, so it faults in 2 MiB at a time: 10,400 ->
+// 4,000 faults, 0.25 -> 0.18 s for that match, 0.50 -> 0.39 s for a scan of the TL-WR841N root
+// filesystem (bench/vulndb_speed.md). Only virtual space is reserved; untouched pages cost nothing.
+void reserve_heap_in_huge_pages() {
+#if defined(__SANITIZE_ADDRESS__)
+  return;  // the sanitizer's allocator does not use the program break
+#endif
+  constexpr std::size_t kHuge = std::size_t{2} << 20;
+  ::mallopt(M_TOP_PAD, 64 << 20);
+  void* probe = std::malloc(8 << 20);  // below M_MMAP_THRESHOLD: grows the heap, plus the pad
+  if (probe == nullptr) return;
+  auto* end = static_cast<char*>(::sbrk(0));
+  auto at = (reinterpret_cast<std::uintptr_t>(probe) + kHuge - 1) & ~(kHuge - 1);
+  auto* begin = reinterpret_cast<char*>(at);
+  if (end != reinterpret_cast<char*>(-1) && end > begin && end - begin <= (80 << 20))
+    (void)::madvise(begin, static_cast<std::size_t>(end - begin), MADV_HUGEPAGE);
+  std::free(probe);
+}
+
 int main(int argc, char** argv) {
   // Decoded contents are many buffers of 64 KiB to a few MiB that live until the run ends. glibc
   // maps each one above 128 KiB separately and unmaps it on free, so every buffer costs fresh page
@@ -588,6 +610,7 @@ int main(int argc, char** argv) {
   // of contents) takes 186 ms instead of 214 ms (bench/extract_speed.md).
   ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  reserve_heap_in_huge_pages();
   CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
   app.require_subcommand(1);
   app.footer(
