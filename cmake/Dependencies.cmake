@@ -24,3 +24,60 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 find_package(simdjson REQUIRED)
 find_package(yaml-cpp REQUIRED)  # manufacturer declarations in YAML (libyaml-cpp-dev)
+
+# Start-up time: every shared library costs the dynamic loader symbol lookups and the process
+# page faults (-z now resolves all of them before main). With the 30 shared libraries of the
+# Debian packages, `iotaudit version` took 22 ms; with the libraries whose -dev packages ship a
+# static archive linked from it, 13 ms (docs/design.md, "Static archives"). Each dep:: target
+# below uses the archives when all of them are present and falls back to the shared library
+# otherwise, so a system without them still builds.
+option(IOTAUDIT_STATIC_DEPS "Link the libraries whose Debian -dev packages ship static archives from them" ON)
+function(iotaudit_dep name)
+  cmake_parse_arguments(D "" "" "ARCHIVES;LIBS;FALLBACK" ${ARGN})
+  add_library(${name} INTERFACE IMPORTED GLOBAL)
+  set(paths "")
+  if(IOTAUDIT_STATIC_DEPS)
+    foreach(a IN LISTS D_ARCHIVES)
+      unset(_iotaudit_archive)
+      find_library(_iotaudit_archive NAMES lib${a}.a NO_CACHE)
+      if(NOT _iotaudit_archive)
+        set(paths "")
+        break()
+      endif()
+      list(APPEND paths ${_iotaudit_archive})
+    endforeach()
+  endif()
+  if(paths)
+    target_link_libraries(${name} INTERFACE ${paths} ${D_LIBS})
+    foreach(f IN LISTS D_FALLBACK)
+      foreach(prop INTERFACE_INCLUDE_DIRECTORIES INTERFACE_COMPILE_DEFINITIONS INTERFACE_COMPILE_OPTIONS)
+        get_target_property(v ${f} ${prop})
+        if(v)
+          set_property(TARGET ${name} APPEND PROPERTY ${prop} ${v})
+        endif()
+      endforeach()
+    endforeach()
+  else()
+    target_link_libraries(${name} INTERFACE ${D_FALLBACK})
+  endif()
+endfunction()
+# Dependencies first: archives are searched in order, so users come before what they use.
+iotaudit_dep(dep::zlib ARCHIVES z FALLBACK ZLIB::ZLIB)
+iotaudit_dep(dep::bz2 ARCHIVES bz2 FALLBACK BZip2::BZip2)
+iotaudit_dep(dep::lzma ARCHIVES lzma LIBS Threads::Threads FALLBACK PkgConfig::LZMA)
+iotaudit_dep(dep::lzo ARCHIVES lzo2 FALLBACK PkgConfig::LZO)
+iotaudit_dep(dep::lz4 ARCHIVES lz4 FALLBACK PkgConfig::LZ4)
+iotaudit_dep(dep::zstd ARCHIVES zstd LIBS Threads::Threads FALLBACK PkgConfig::ZSTD)
+iotaudit_dep(dep::squashfs ARCHIVES squashfs LIBS dep::lz4 dep::zlib dep::lzma dep::zstd Threads::Threads
+             FALLBACK PkgConfig::SQUASHFS)
+# Only the format readers iotaudit enables are linked from libarchive.a (not XAR, hence no
+# libxml2 and ICU); its digests come from nettle (nettle-dev).
+iotaudit_dep(dep::archive ARCHIVES archive nettle LIBS dep::lz4 dep::bz2 dep::zstd dep::lzma dep::zlib
+             FALLBACK PkgConfig::LIBARCHIVE)
+iotaudit_dep(dep::ext2fs ARCHIVES ext2fs com_err FALLBACK PkgConfig::EXT2FS)
+iotaudit_dep(dep::hs ARCHIVES hs FALLBACK PkgConfig::HS)
+iotaudit_dep(dep::re2 ARCHIVES re2 LIBS Threads::Threads FALLBACK PkgConfig::RE2)
+iotaudit_dep(dep::sqlite ARCHIVES sqlite3 LIBS ${CMAKE_DL_LIBS} m Threads::Threads FALLBACK PkgConfig::SQLITE3)
+iotaudit_dep(dep::crypto ARCHIVES crypto LIBS ${CMAKE_DL_LIBS} Threads::Threads FALLBACK OpenSSL::Crypto)
+iotaudit_dep(dep::crypt ARCHIVES crypt FALLBACK PkgConfig::LIBCRYPT)
+iotaudit_dep(dep::yaml ARCHIVES yaml-cpp FALLBACK yaml-cpp)
