@@ -104,12 +104,12 @@ ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
     if (m.cvss2_score >= 0)
       ratings.push_back({{"source", {{"name", "NVD"}}}, {"score", m.cvss2_score}, {"method", "CVSSv2"},
                          {"vector", m.cvss2_vector}});
-    if (!ratings.empty()) v["ratings"] = ratings;
+    if (!ratings.empty()) v["ratings"] = std::move(ratings);
     ordered_json cwes = ordered_json::array();
     for (const auto& c : m.cwes)
       if (c.rfind("CWE-", 0) == 0 && c.size() > 4 && std::isdigit(static_cast<unsigned char>(c[4])))
         cwes.push_back(std::stoi(c.substr(4)));
-    if (!cwes.empty()) v["cwes"] = cwes;
+    if (!cwes.empty()) v["cwes"] = std::move(cwes);
     if (!m.description.empty()) v["description"] = m.description;
     if (auto p = iso_date_time(m.published); !p.empty()) v["published"] = p;
     if (auto u = iso_date_time(m.modified); !u.empty()) v["updated"] = u;
@@ -118,11 +118,11 @@ ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
       a["state"] = "not_affected";
       if (auto j = cdx_justification(m.justification); !j.empty()) a["justification"] = j;
       a["detail"] = m.reason;
-      v["analysis"] = a;
+      v["analysis"] = std::move(a);
     }
     ordered_json affects = ordered_json::array();
     for (const auto* x : list) affects.push_back({{"ref", x->component_ref}});
-    v["affects"] = affects;
+    v["affects"] = std::move(affects);
     ordered_json props = ordered_json::array();
     props.push_back({{"name", "iotaudit:matcher"}, {"value", m.matcher}});
     props.push_back({{"name", "iotaudit:confidence"}, {"value", m.confidence}});
@@ -137,8 +137,8 @@ ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
       props.push_back({{"name", "iotaudit:epss"}, {"value", fmt::format("{}", m.epss)}});
       props.push_back({{"name", "iotaudit:epss_percentile"}, {"value", fmt::format("{}", m.epss_percentile)}});
     }
-    v["properties"] = props;
-    out.push_back(v);
+    v["properties"] = std::move(props);
+    out.push_back(std::move(v));
   }
   return out;
 }
@@ -177,7 +177,7 @@ ordered_json sarif_log(const SarifInput& in) {
     ordered_json tags = ordered_json::array({"security"});
     for (const auto& p : f->provisions) tags.push_back(p.standard + " " + p.provision);
     rule["properties"] = {{"tags", tags}};
-    std::size_t idx = add_rule(f->check_id, rule);
+    std::size_t idx = add_rule(f->check_id, std::move(rule));
     ordered_json res;
     res["ruleId"] = f->check_id;
     res["ruleIndex"] = idx;
@@ -188,12 +188,12 @@ ordered_json sarif_log(const SarifInput& in) {
       ordered_json loc;
       ordered_json phys = {{"artifactLocation", {{"uri", artifact_uri(e.path, in.fallback_uri)}}}};
       if (e.line) phys["region"] = {{"startLine", *e.line}};
-      loc["physicalLocation"] = phys;
+      loc["physicalLocation"] = std::move(phys);
       loc["logicalLocations"] = ordered_json::array({{{"fullyQualifiedName", e.logical_path}, {"kind", "member"}}});
-      locs.push_back(loc);
+      locs.push_back(std::move(loc));
       if (locs.size() >= 5) break;
     }
-    if (!locs.empty()) res["locations"] = locs;
+    if (!locs.empty()) res["locations"] = std::move(locs);
     ordered_json provisions = ordered_json::array();
     for (const auto& p : f->provisions) provisions.push_back(p.standard + " " + p.provision);
     res["properties"] = {{"severity", to_string(f->severity)},
@@ -201,7 +201,7 @@ ordered_json sarif_log(const SarifInput& in) {
                          {"provisions", provisions},
                          {"logical_path", f->evidence.empty() ? "" : f->evidence.front().logical_path}};
     res["partialFingerprints"] = {{"iotaudit/v1", f->fingerprint}};
-    results.push_back(res);
+    results.push_back(std::move(res));
   }
   for (const VulnMatch* m : in.vulns) {
     double score = best_score(*m);
@@ -214,8 +214,8 @@ ordered_json sarif_log(const SarifInput& in) {
                                          "document why the vulnerability does not apply.", m->component_id)}};
     ordered_json rp = {{"tags", ordered_json::array({"security", "vulnerability"})}};
     if (score >= 0) rp["security-severity"] = fmt::format("{:.1f}", score);
-    rule["properties"] = rp;
-    std::size_t idx = add_rule(m->cve, rule);
+    rule["properties"] = std::move(rp);
+    std::size_t idx = add_rule(m->cve, std::move(rule));
     ordered_json res;
     res["ruleId"] = m->cve;
     res["ruleIndex"] = idx;
@@ -238,19 +238,19 @@ ordered_json sarif_log(const SarifInput& in) {
     ordered_json props = {{"component", m->component_ref}, {"matcher", m->matcher}, {"confidence", m->confidence},
                           {"searched", m->searched}, {"found", m->found}, {"kev", m->kev}};
     if (m->epss >= 0) props["epss"] = m->epss;
-    res["properties"] = props;
+    res["properties"] = std::move(props);
     res["partialFingerprints"] = {{"iotaudit/v1", m->cve + "|" + m->component_ref}};
     if (m->status != VulnStatus::affected)
       res["suppressions"] = ordered_json::array({{{"kind", "external"}, {"justification", m->reason}}});
-    results.push_back(res);
+    results.push_back(std::move(res));
   }
   ordered_json driver = {{"name", "iotaudit"},
                          {"version", in.tool_version},
-                         {"rules", rules}};
-  ordered_json run = {{"tool", {{"driver", driver}}}, {"results", results}};
+                         {"rules", std::move(rules)}};
+  ordered_json run = {{"tool", {{"driver", std::move(driver)}}}, {"results", std::move(results)}};
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
           {"version", "2.1.0"},
-          {"runs", ordered_json::array({run})}};
+          {"runs", ordered_json::array({std::move(run)})}};
 }
 
 }  // namespace iotaudit::report
