@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <zlib.h>
 
+#include "formats/iso9660_susp.hpp"
 #include "unpack/unpacker.hpp"
 
 namespace iotaudit::unpack {
@@ -351,8 +352,11 @@ class ArchiveUnpacker final : public Unpacker {
         .id = "iso9660",
         .description = "ISO 9660 CD/DVD image with Rock Ridge and Joliet extensions via libarchive",
         .magics = {{0x8001, "CD001"}},
-        .references = {"ECMA-119 4th edition", "IEEE P1282 Rock Ridge (RRIP 1.12)", "Joliet specification (Microsoft, 1995)"},
+        .references = {"ECMA-119 4th edition", "IEEE P1282 Rock Ridge (RRIP 1.12)", "IEEE P1281 SUSP 1.12",
+                       "Joliet specification (Microsoft, 1995)"},
         .limitations = {"only the first session of a multi-session disc is read",
+                        "an image whose Rock Ridge continuation areas loop (or whose tree is too large to check "
+                        "them) is read without Rock Ridge: libarchive 3.6 would loop forever on it",
                         "UDF-only discs (no ISO 9660 descriptor) are not recognised",
                         "El Torito boot images are not extracted as separate regions"},
         .filesystem = true};
@@ -417,6 +421,20 @@ class ArchiveUnpacker final : public Unpacker {
     // Zip is read through its central directory first: only there are the Unix modes that make
     // a member a symlink or executable. A carved zip followed by other data has no findable
     // central directory, so the local headers are streamed instead.
+    // Rock Ridge continuation chains that loop send libarchive 3.6 into an endless loop; such an
+    // image is read without Rock Ridge (ISO 9660 names and no Unix modes), with a diagnostic.
+    bool without_rock_ridge = false;
+    if (kind_ == Kind::iso9660) {
+      if (auto c = formats::check_susp_continuations(in); c && (c->loop || !c->complete)) {
+        without_rock_ridge = true;
+        ctx.tree.add_diagnostic(
+            ctx.region, {Severity::high, "iso9660.rock_ridge_loop",
+                         c->loop ? fmt::format("Rock Ridge continuation areas loop: {}; read without Rock Ridge "
+                                               "(ISO 9660 names, no Unix modes or links)", c->detail)
+                                 : std::string("directory tree too large to check the Rock Ridge continuation areas; "
+                                               "read without Rock Ridge (ISO 9660 names, no Unix modes or links)")});
+      }
+    }
     std::string open_error;
     auto open_reader = [&](bool zip_central_directory) {
       std::unique_ptr<archive, ArchiveDeleter> r(archive_read_new());
@@ -432,6 +450,11 @@ class ArchiveUnpacker final : public Unpacker {
         case Kind::iso9660: archive_read_support_format_iso9660(r.get()); break;
         case Kind::sevenzip: archive_read_support_format_7zip(r.get()); break;
         case Kind::ar: archive_read_support_format_ar(r.get()); break;
+      }
+      if (without_rock_ridge && archive_read_set_options(r.get(), "iso9660:!rockridge") != ARCHIVE_OK) {
+        open_error = "cannot turn Rock Ridge off";
+        r.reset();
+        return r;
       }
       if (archive_read_open_memory(r.get(), in.data(), in.size()) != ARCHIVE_OK) {
         const char* e = archive_error_string(r.get());

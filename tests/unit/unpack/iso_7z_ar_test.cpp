@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "formats/iso9660_susp.hpp"
 #include "unit/support/temp_dir.hpp"
 #include "unit/support/unpack_util.hpp"
 #include "unpack/unpacker.hpp"
@@ -199,6 +200,45 @@ TEST_P(Iso, TraversalNameStaysInsideWithDiagnostic) {
   EXPECT_EQ(t->at(evil).fs_root, root);
   EXPECT_EQ(content_of(*t, evil), "pwned\n");
   EXPECT_TRUE(has_diag(*t, evil, "path.traversal")) << diag_dump(*t);
+}
+
+// The root's "." record of a Rock Ridge image names a continuation area (genisoimage puts the ER
+// entry there). Pointing that area's first entry back at the area itself sends libarchive 3.6
+// into an endless loop (found by the iso9660 fuzz target); the image must be recognised, read
+// without Rock Ridge, and reported.
+TEST_P(Iso, SelfReferencingRockRidgeContinuationIsReadWithoutRockRidge) {
+  auto img = build("-R");
+  if (!img) GTEST_SKIP() << GetParam().tool << " not installed";
+  auto clean = formats::check_susp_continuations(ByteView(img->data(), img->size()));
+  ASSERT_TRUE(clean) << clean.error().message;
+  EXPECT_FALSE(clean->loop) << clean->detail;
+  EXPECT_TRUE(clean->complete);
+  EXPECT_GE(clean->records, 8u);
+  // The first CE entry anywhere in the root directory's first sector.
+  auto le32 = [&](std::size_t at) { return load_endian<std::uint32_t>(img->data() + at, Endian::little); };
+  std::size_t root = std::size_t{le32(0x8000 + 156 + 2)} * 2048;
+  std::size_t ce = 0;
+  for (std::size_t q = root; q + 28 <= root + 2048 && !ce; ++q)
+    if ((*img)[q] == 'C' && (*img)[q + 1] == 'E' && (*img)[q + 2] == 28 && (*img)[q + 3] == 1) ce = q;
+  if (!ce) GTEST_SKIP() << GetParam().tool << " wrote no continuation area";
+  EXPECT_EQ(clean->continuations, 1u);
+  std::size_t area = std::size_t{le32(ce + 4)} * 2048 + le32(ce + 12);
+  ASSERT_LE(area + 28, img->size());
+  std::copy(img->begin() + static_cast<std::ptrdiff_t>(ce), img->begin() + static_cast<std::ptrdiff_t>(ce + 28),
+            img->begin() + static_cast<std::ptrdiff_t>(area));
+  auto looped = formats::check_susp_continuations(ByteView(img->data(), img->size()));
+  ASSERT_TRUE(looped);
+  EXPECT_TRUE(looped->loop);
+  EXPECT_NE(looped->detail.find("already read"), std::string::npos) << looped->detail;
+  auto t = unpack_bytes(*img);
+  NodeId r = only_root(*t, "iso9660");
+  ASSERT_NE(r, kNoNode) << diag_dump(*t);
+  EXPECT_NE(diag_dump(*t).find("iso9660.rock_ridge_loop"), std::string::npos) << diag_dump(*t);
+  // ISO 9660 names only: the Rock Ridge name "shadow" is gone, the content is not.
+  NodeId shadow = t->resolve(r, "/ETC/SHADOW");
+  ASSERT_NE(shadow, kNoNode) << diag_dump(*t);
+  EXPECT_EQ(content_of(*t, shadow), kShadow);
+  EXPECT_EQ(t->resolve(r, "/etc/shadow"), kNoNode);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tools, Iso,
