@@ -114,6 +114,10 @@ class VulnDb {
   std::vector<OsvRow> osv_for_package(const std::string& eco_key, const std::string& package);
   // Bulk reads for the matcher (a few thousand rows each).
   std::vector<KernelFix> all_kernel_fixes();
+  // The fixes recorded for one stable branch ("4.14"), and the CVE ids that have any fix: a
+  // kernel's verdicts need only its own branch (a tenth of the rows).
+  std::vector<KernelFix> kernel_fixes_on(const std::string& branch);
+  std::vector<std::string> kernel_fix_ids();
   std::vector<KernelRange> all_kernel_ranges();
   std::vector<std::pair<std::string, KevInfo>> all_kev();
 

@@ -377,7 +377,8 @@ bool names_subject(std::string_view criteria, const std::vector<std::string>& ke
 
 struct KernelData {
   std::map<std::string, KernelRange> ranges;
-  std::map<std::string, std::vector<KernelFix>> fixes;
+  std::map<std::string, std::vector<KernelFix>> fixes;  // of the branches loaded so far
+  std::set<std::string> branches;
   std::vector<std::string> ids;
 };
 
@@ -624,13 +625,16 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     if (kernel) cache_key += "#kernel@" + s.version;
     if (kernel && !kernel_loaded) {
       for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
-      for (auto& f : db_.all_kernel_fixes()) kd.fixes[f.cve_id].push_back(f);
       std::set<std::string> ids;
       for (const auto& [id, r] : kd.ranges) ids.insert(id);
-      for (const auto& [id, f] : kd.fixes) ids.insert(id);
+      for (auto& id : db_.kernel_fix_ids()) ids.insert(std::move(id));
       kd.ids.assign(ids.begin(), ids.end());
       kernel_loaded = true;
     }
+    // Verdicts for a version look only at the fixes of its own branch.
+    if (kernel)
+      if (std::string branch = kernel_branch(s.version); kd.branches.insert(branch).second)
+        for (auto& f : db_.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
     // Whether the affected answer is yes or no does not depend on NVD knowing the CVE (only the
     // confidence of a yes does), so the screen can run on identifiers alone.
     auto ruled_out = [&](const std::string& id) {
