@@ -32,6 +32,7 @@
 #include "report/vulns.hpp"
 #include "formats/elf_header.hpp"
 #include "pipeline/scan.hpp"
+#include "report/json_text.hpp"
 #include "report/report.hpp"
 #include "unpack/materialize.hpp"
 
@@ -518,11 +519,11 @@ int run_match(const std::string& sbom_path, const std::string& db_path_opt, cons
                              sbom_path, comps->components.size(), comps->skipped, affected, kev,
                              matches.size() - affected);
   for (const auto& t : targets) {
-    std::ostringstream os;
+    std::string out_text;
     if (t.format == "cyclonedx") {
       auto doc = nlohmann::ordered_json::parse(text);
       doc["vulnerabilities"] = report::cyclonedx_vulnerabilities(matches);
-      os << doc.dump(2) << "\n";
+      out_text = report::dump_pretty(doc);
     } else {
       report::SarifInput si;
       si.tool_version = IOTAUDIT_VERSION;
@@ -530,17 +531,18 @@ int run_match(const std::string& sbom_path, const std::string& db_path_opt, cons
       si.component_location = comps->locations;
       for (const auto& m : matches)
         if (m.confidence != "low" || m.status != VulnStatus::affected) si.vulns.push_back(&m);
-      os << report::sarif_log(si).dump(2) << "\n";
+      out_text = report::dump_pretty(report::sarif_log(si));
     }
+    out_text += '\n';
     if (!t.output.empty() && t.output != "-") {
       std::ofstream out(t.output, std::ios::binary | std::ios::trunc);
-      if (!(out << os.str())) {
+      if (!out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()))) {
         std::cerr << fmt::format("iotaudit: cannot write {}\n", t.output);
         return kExitOutput;
       }
       if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, t.output);
     } else {
-      std::cout << os.str();
+      std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
     }
   }
   if (fail_on != "never" && !fail_on.empty()) {

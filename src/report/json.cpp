@@ -10,6 +10,7 @@
 
 #include "core/hash.hpp"
 #include "report/document.hpp"
+#include "report/json_text.hpp"
 #include "report/report.hpp"
 
 namespace iotaudit::report {
@@ -395,7 +396,7 @@ ordered_json report_document(const ScanResult& r, const Options& opt) {
 }
 
 void write_json(const ScanResult& r, const Options& opt, std::ostream& os) {
-  os << report_document(r, opt).dump(2) << "\n";
+  os << dump_pretty(report_document(r, opt)) << "\n";
 }
 
 }  // namespace iotaudit::report

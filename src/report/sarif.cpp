@@ -1,5 +1,6 @@
 // SARIF 2.1.0 for code-scanning dashboards (GitHub, DefectDojo): findings and vulnerability matches
 // as results, located at the file's path inside the firmware filesystem.
+#include "report/json_text.hpp"
 #include "report/report.hpp"
 #include "report/vulns.hpp"
 
@@ -21,7 +22,7 @@ void write_sarif(const ScanResult& r, const Options& opt, std::ostream& os) {
         in.component_location.emplace("component:" + c.id + "@" + c.version, o.path);
         break;
       }
-  os << sarif_log(in).dump(2) << "\n";
+  os << dump_pretty(sarif_log(in)) << "\n";
 }
 
 }  // namespace iotaudit::report

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.hpp"
+#include "report/json_text.hpp"
 #include "report/document.hpp"
 #include "report/report.hpp"
 #include "report/vulns.hpp"
@@ -328,7 +329,7 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
   j["dependencies"] = deps;
   if (!r.facts.vulns.empty()) j["vulnerabilities"] = cyclonedx_vulnerabilities(r.facts.vulns);
   add_attestation(r, j);
-  os << j.dump(2) << "\n";
+  os << dump_pretty(j) << "\n";
 }
 
 void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
@@ -396,7 +397,7 @@ void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {
   }
   j["packages"] = pkgs;
   j["relationships"] = rels;
-  os << j.dump(2) << "\n";
+  os << dump_pretty(j) << "\n";
 }
 
 }  // namespace iotaudit::report
