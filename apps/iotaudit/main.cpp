@@ -8,12 +8,14 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <CLI/CLI.hpp>
@@ -469,19 +471,41 @@ int run_db_import(const std::string& db_path, const std::vector<std::string>& so
   return kExitOk;
 }
 
-// `iotaudit match SBOM`: re-evaluates a stored CycloneDX SBOM against the current database.
-int run_match(const std::string& sbom_path, const std::string& db_path_opt, const std::vector<std::string>& vex,
-              const std::vector<ReportTarget>& targets, const std::string& fail_on, bool quiet) {
-  std::ifstream in(sbom_path, std::ios::binary);
-  if (!in) {
-    std::cerr << fmt::format("iotaudit: cannot read {}\n", sbom_path);
-    return kExitInput;
+// Where `match --output-dir` writes the reports of one SBOM: its file name without ".json" and a
+// ".cdx"/".bom" suffix, then ".vulns.cdx.json" or ".sarif"; a name already used gets "-2", "-3"...
+std::string batch_output_name(const std::string& sbom_path, const std::string& format, std::set<std::string>& used) {
+  std::string stem = std::filesystem::path(sbom_path).filename().string();
+  for (const char* suffix : {".json", ".cdx", ".bom"})
+    if (stem.size() > std::strlen(suffix) && stem.ends_with(suffix)) stem.resize(stem.size() - std::strlen(suffix));
+  const std::string ext = format == "cyclonedx" ? ".vulns.cdx.json" : ".sarif";
+  std::string name = stem + ext;
+  for (int n = 2; !used.insert(name).second; ++n) name = fmt::format("{}-{}{}", stem, n, ext);
+  return name;
+}
+
+// `iotaudit match SBOM...`: re-evaluates stored CycloneDX SBOMs against the current database. One
+// Matcher serves them all, so the candidates of products and kernels the SBOMs share are read and
+// decoded once; an SBOM that cannot be read is reported and the others are still checked.
+int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_path_opt,
+              const std::vector<std::string>& vex_paths, const std::vector<ReportTarget>& targets,
+              const std::string& output_dir, const std::string& fail_on, bool quiet) {
+  if (sbom_paths.size() > 1 && output_dir.empty()) {
+    std::cerr << "iotaudit: several SBOMs need --output-dir (one report per SBOM and format)\n";
+    return kExitUsage;
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto comps = match::read_cyclonedx_components(text);
-  if (!comps) {
-    std::cerr << fmt::format("iotaudit: {}: {}\n", sbom_path, comps.error().message);
-    return kExitInput;
+  if (!output_dir.empty())
+    for (const auto& t : targets)
+      if (!t.output.empty()) {
+        std::cerr << "iotaudit: --output-dir names the reports itself; -o cannot be used with it\n";
+        return kExitUsage;
+      }
+  std::optional<Severity> threshold;
+  if (fail_on != "never" && !fail_on.empty()) {
+    threshold = parse_severity(fail_on);
+    if (!threshold) {
+      std::cerr << "iotaudit: --fail-on must be one of never, low, medium, high, critical\n";
+      return kExitUsage;
+    }
   }
   std::string db_path = db_path_opt.empty() ? match::default_db_path() : db_path_opt;
   auto db = match::VulnDb::open(db_path, false);
@@ -494,72 +518,102 @@ int run_match(const std::string& sbom_path, const std::string& db_path_opt, cons
     std::cerr << fmt::format("iotaudit: {}\n", data.error().message);
     return kExitInternal;
   }
-  match::Matcher matcher(**db, *data);
-  std::set<std::string> arches;
-  for (const auto& m : comps->elf_machines)
-    if (auto a = match::kernel_arch_dir(m); !a.empty()) arches.insert(a);
-  matcher.set_kernel_arches(std::move(arches));
-  auto matches = matcher.match(comps->components);
-  for (const auto& f : vex) {
+  std::vector<std::vector<match::VexStatement>> vex;
+  for (const auto& f : vex_paths) {
     auto st = match::load_vex_file(f);
     if (!st) {
       std::cerr << fmt::format("iotaudit: {}\n", st.error().message);
       return kExitInput;
     }
-    match::apply_vex(*st, matches);
+    vex.push_back(std::move(*st));
   }
-  std::size_t affected = 0, kev = 0;
-  for (const auto& m : matches) {
-    affected += m.status == VulnStatus::affected;
-    kev += m.status == VulnStatus::affected && m.kev;
-  }
-  if (!quiet)
-    std::cerr << fmt::format("{}: {} components ({} without name or version), {} affecting matches ({} in CISA KEV), "
-                             "{} ruled out\n",
-                             sbom_path, comps->components.size(), comps->skipped, affected, kev,
-                             matches.size() - affected);
-  for (const auto& t : targets) {
-    std::string out_text;
-    if (t.format == "cyclonedx") {
-      auto doc = nlohmann::ordered_json::parse(text);
-      doc["vulnerabilities"] = report::cyclonedx_vulnerabilities(matches);
-      out_text = report::dump_pretty(doc);
-    } else {
-      report::SarifInput si;
-      si.tool_version = IOTAUDIT_VERSION;
-      si.fallback_uri = std::filesystem::path(sbom_path).filename().string();
-      si.component_location = comps->locations;
-      for (const auto& m : matches)
-        if (m.confidence != "low" || m.status != VulnStatus::affected) si.vulns.push_back(&m);
-      out_text = report::dump_pretty(report::sarif_log(si));
-    }
-    out_text += '\n';
-    if (!t.output.empty() && t.output != "-") {
-      std::ofstream out(t.output, std::ios::binary | std::ios::trunc);
-      if (!out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()))) {
-        std::cerr << fmt::format("iotaudit: cannot write {}\n", t.output);
-        return kExitOutput;
-      }
-      if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, t.output);
-    } else {
-      std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
+  if (!output_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(output_dir, ec);
+    if (ec) {
+      std::cerr << fmt::format("iotaudit: cannot create {}: {}\n", output_dir, ec.message());
+      return kExitOutput;
     }
   }
-  if (fail_on != "never" && !fail_on.empty()) {
-    auto threshold = parse_severity(fail_on);
-    if (!threshold) {
-      std::cerr << "iotaudit: --fail-on must be one of never, low, medium, high, critical\n";
-      return kExitUsage;
+  match::Matcher matcher(**db, *data);
+  std::set<std::string> used_names;
+  bool input_failed = false, output_failed = false, findings = false;
+  for (const auto& sbom_path : sbom_paths) {
+    std::ifstream in(sbom_path, std::ios::binary);
+    if (!in) {
+      std::cerr << fmt::format("iotaudit: cannot read {}\n", sbom_path);
+      input_failed = true;
+      continue;
     }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto comps = match::read_cyclonedx_components(text);
+    if (!comps) {
+      std::cerr << fmt::format("iotaudit: {}: {}\n", sbom_path, comps.error().message);
+      input_failed = true;
+      continue;
+    }
+    std::set<std::string> arches;
+    for (const auto& m : comps->elf_machines)
+      if (auto a = match::kernel_arch_dir(m); !a.empty()) arches.insert(a);
+    matcher.set_kernel_arches(std::move(arches));
+    auto matches = matcher.match(comps->components);
+    for (const auto& st : vex) match::apply_vex(st, matches);
+    std::size_t affected = 0, kev = 0;
     for (const auto& m : matches) {
-      if (m.status != VulnStatus::affected || m.confidence == "low") continue;
-      double s = m.cvss3_score >= 0 ? m.cvss3_score : m.cvss2_score;
-      Severity sev = m.kev || s >= 9 ? Severity::critical : s >= 7 ? Severity::high : s >= 4 || s < 0 ? Severity::medium
-                                                                                                    : Severity::low;
-      if (sev >= *threshold) return kExitFindings;
+      affected += m.status == VulnStatus::affected;
+      kev += m.status == VulnStatus::affected && m.kev;
     }
+    if (!quiet)
+      std::cerr << fmt::format("{}: {} components ({} without name or version), {} affecting matches ({} in CISA "
+                               "KEV), {} ruled out\n",
+                               sbom_path, comps->components.size(), comps->skipped, affected, kev,
+                               matches.size() - affected);
+    for (const auto& t : targets) {
+      std::string out_text;
+      if (t.format == "cyclonedx") {
+        auto doc = nlohmann::ordered_json::parse(text);
+        doc["vulnerabilities"] = report::cyclonedx_vulnerabilities(matches);
+        out_text = report::dump_pretty(doc);
+      } else {
+        report::SarifInput si;
+        si.tool_version = IOTAUDIT_VERSION;
+        si.fallback_uri = std::filesystem::path(sbom_path).filename().string();
+        si.component_location = comps->locations;
+        for (const auto& m : matches)
+          if (m.confidence != "low" || m.status != VulnStatus::affected) si.vulns.push_back(&m);
+        out_text = report::dump_pretty(report::sarif_log(si));
+      }
+      out_text += '\n';
+      std::string target = output_dir.empty()
+                               ? t.output
+                               : (std::filesystem::path(output_dir) / batch_output_name(sbom_path, t.format, used_names))
+                                     .string();
+      if (!target.empty() && target != "-") {
+        std::ofstream out(target, std::ios::binary | std::ios::trunc);
+        if (!out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()))) {
+          std::cerr << fmt::format("iotaudit: cannot write {}\n", target);
+          output_failed = true;
+          continue;
+        }
+        if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, target);
+      } else {
+        std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
+      }
+    }
+    if (threshold)
+      for (const auto& m : matches) {
+        if (m.status != VulnStatus::affected || m.confidence == "low") continue;
+        double sc = m.cvss3_score >= 0 ? m.cvss3_score : m.cvss2_score;
+        Severity sev = m.kev || sc >= 9  ? Severity::critical
+                       : sc >= 7         ? Severity::high
+                       : sc >= 4 || sc < 0 ? Severity::medium
+                                           : Severity::low;
+        findings = findings || sev >= *threshold;
+      }
   }
-  return kExitOk;
+  if (output_failed) return kExitOutput;
+  if (input_failed) return kExitInput;
+  return findings ? kExitFindings : kExitOk;
 }
 
 int run_db_info(const std::string& db_path) {
@@ -691,11 +745,14 @@ int main(int argc, char** argv) {
   auto* db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
   db_info->add_option("--db", db_path, "Database file")->capture_default_str();
 
-  std::string match_sbom, match_db, match_fail_on = "never";
-  std::vector<std::string> match_vex, match_formats, match_outputs;
+  std::string match_db, match_fail_on = "never", match_output_dir;
+  std::vector<std::string> match_sboms, match_vex, match_formats, match_outputs;
   bool match_quiet = false;
-  auto* matchcmd = app.add_subcommand("match", "Check a stored CycloneDX SBOM against the current vulnerability database");
-  matchcmd->add_option("SBOM", match_sbom, "CycloneDX JSON SBOM (from `iotaudit sbom` or another tool)")->required();
+  auto* matchcmd = app.add_subcommand("match", "Check stored CycloneDX SBOMs against the current vulnerability database");
+  matchcmd->add_option("SBOM", match_sboms, "CycloneDX JSON SBOMs (from `iotaudit sbom` or another tool)")->required();
+  matchcmd->add_option("--output-dir", match_output_dir,
+                       "Write each SBOM's reports to DIR/NAME.vulns.cdx.json and DIR/NAME.sarif (needed for several "
+                       "SBOMs)");
   matchcmd->add_option("--db", match_db, "Vulnerability database (default: " + match::default_db_path() + ")");
   matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
       ->allow_extra_args(false);
@@ -779,7 +836,7 @@ int main(int argc, char** argv) {
           std::cerr << fmt::format("iotaudit: match writes cyclonedx or sarif, not '{}'\n", t.format);
           return kExitUsage;
         }
-      return run_match(match_sbom, match_db, match_vex, *targets, match_fail_on, match_quiet);
+      return run_match(match_sboms, match_db, match_vex, *targets, match_output_dir, match_fail_on, match_quiet);
     }
     if (*db_import) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
     if (*db_info) return run_db_info(db_path);

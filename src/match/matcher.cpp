@@ -558,6 +558,26 @@ Result<MatchData> MatchData::builtin() {
   return parse(*text);
 }
 
+namespace {
+
+struct CandidateList {
+  std::vector<std::shared_ptr<Candidate>> items;
+  std::size_t screened = 0;  // ruled out by the kernel fix data before being read
+};
+
+}  // namespace
+
+struct Matcher::Cache {
+  KernelData kd;
+  bool kernel_loaded = false;
+  std::map<std::string, CandidateList> candidates;  // by scheme, product names (and kernel version)
+  std::map<std::string, KevInfo> kev;
+  bool kev_loaded = false;
+};
+
+Matcher::Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
+Matcher::~Matcher() = default;
+
 std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, MatchStats* stats) {
   MatchStats st;
   bool in_read = static_cast<bool>(db_.begin_read());
@@ -592,15 +612,18 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   }
 
   // Loaded once per run: the kernel fix data and KEV are small, and per-CVE queries dominate otherwise.
-  KernelData kd;
-  bool kernel_loaded = false;
-  struct CandidateList {
-    std::vector<std::shared_ptr<Candidate>> items;
-    std::size_t screened = 0;  // ruled out by the kernel fix data before being read
-  };
-  std::map<std::string, CandidateList> candidate_cache;
-  std::map<std::string, KevInfo> kev;
-  for (auto& [id, info] : db_.all_kev()) kev.emplace(std::move(id), std::move(info));
+  // Kept by the Matcher between calls: a fleet's SBOMs repeat products and kernel versions, and
+  // their candidates, decoded configurations and kernel verdict data are read once.
+  if (!cache_) cache_ = std::make_unique<Cache>();
+  Cache& cache = *cache_;
+  if (!cache.kev_loaded) {
+    for (auto& [id, info] : db_.all_kev()) cache.kev.emplace(std::move(id), std::move(info));
+    cache.kev_loaded = true;
+  }
+  KernelData& kd = cache.kd;
+  bool& kernel_loaded = cache.kernel_loaded;
+  auto& candidate_cache = cache.candidates;
+  const std::map<std::string, KevInfo>& kev = cache.kev;
   // Phase 1, serial (the database connection is not shared between threads): each subject's
   // candidate list, the configurations it will evaluate decoded, and exact-version lists sorted
   // where several subjects share them.

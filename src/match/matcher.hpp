@@ -55,17 +55,24 @@ struct MatchStats {
 
 class Matcher {
  public:
-  Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
+  Matcher(VulnDb& db, const MatchData& data);
+  ~Matcher();
+  Matcher(const Matcher&) = delete;
+  Matcher& operator=(const Matcher&) = delete;
   // The Linux architecture directories ("mips", "arm", "x86") of the image's executables: a kernel
   // CVE in arch/<other>/ code does not apply. Empty (the default): no architecture filtering.
   void set_kernel_arches(std::set<std::string> arches) { kernel_arches_ = std::move(arches); }
   // Every match for every component; ruled-out candidates with a reason are kept as not_affected.
+  // Candidates read for one call are kept for the next (one Matcher per database snapshot: the
+  // SBOMs of a fleet share products), so later calls read and decode only what is new.
   std::vector<VulnMatch> match(const std::vector<Component>& components, MatchStats* stats = nullptr);
 
  private:
   VulnDb& db_;
   const MatchData& data_;
   std::set<std::string> kernel_arches_;
+  struct Cache;
+  std::unique_ptr<Cache> cache_;
 };
 
 // ELF machine names (formats::elf_machine_name) -> Linux arch/ directory; "" when unknown.

@@ -1,5 +1,6 @@
 // Import and matching end to end on small feeds written here (the logic cases), and on the real
 // NVD feeds in ../shared/realdata when present (real configurations).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <zlib.h>
@@ -511,6 +512,39 @@ TEST_F(MatchFixture, KernelCodeOfAnotherArchitectureRulesOut) {
   EXPECT_EQ(find(run({k}), "CVE-2099-4001", "linux-kernel")->status, VulnStatus::affected);  // unknown: kept
   EXPECT_EQ(kernel_arch_dir("AArch64"), "arm64");
   EXPECT_EQ(kernel_arch_dir("other"), "");
+}
+
+// One Matcher over many SBOMs (iotaudit match --output-dir) keeps what it read between calls;
+// each call must answer exactly as a fresh Matcher does, whatever came before it: other versions
+// of the same product, kernels of other branches, the platform present or not.
+TEST_F(MatchFixture, MatcherReusedAcrossCallsAnswersLikeAFreshOne) {
+  auto db = VulnDb::open(db_path, false);
+  ASSERT_TRUE(db);
+  auto data = MatchData::builtin();
+  ASSERT_TRUE(data);
+  Matcher shared(**db, *data);
+  auto key = [](const std::vector<VulnMatch>& ms) {
+    std::vector<std::string> out;
+    for (const auto& m : ms)
+      out.push_back(fmt::format("{} {} {} {} {} {}", m.cve, m.component_ref, static_cast<int>(m.status), m.confidence,
+                                m.matcher, m.reason));
+    return out;
+  };
+  const std::vector<std::vector<Component>> sboms = {
+      {comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("widget", "1.4", "a:acme:widget")},
+      {comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq")},
+      {comp("linux-kernel", "4.17.2", "o:linux:linux_kernel")},
+      {comp("widget", "1.4", "a:acme:widget")},
+      {comp("dnsmasq", "2.78", "a:thekelleys:dnsmasq"), comp("linux-kernel", "4.14.180", "o:linux:linux_kernel")},
+      {comp("linux-kernel", "4.14.195", "o:linux:linux_kernel")},
+  };
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < sboms.size(); ++i) {
+    auto again = key(shared.match(sboms[i]));
+    EXPECT_EQ(again, key(run(sboms[i]))) << "SBOM " << i;
+    total += again.size();
+  }
+  EXPECT_GT(total, 6u);  // the comparison is about real matches
 }
 
 // Real NVD configurations (../shared/realdata): skips when the data is absent.
