@@ -18,7 +18,8 @@ Result<Catalog> parse_catalog(std::string_view text,
                               const std::function<bool(std::string_view)>& known_check) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(Errc::malformed, "catalog is not a JSON object");
-  if (j.value("schema", "") != "iotaudit-catalog/1")
+  // value() throws for a "schema" that is not a string: checked by hand, outside the try below.
+  if (auto sc = j.find("schema"); sc == j.end() || !sc->is_string() || *sc != "iotaudit-catalog/1")
     return fail(Errc::malformed, "catalog schema is not iotaudit-catalog/1");
   Catalog c;
   try {

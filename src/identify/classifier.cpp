@@ -164,7 +164,8 @@ void write_cache(const std::string& dir, const std::string& path, const std::vec
 Result<ClassifierSet> ClassifierSet::load(std::string_view text, const std::string& cache_dir) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(Errc::malformed, "classifiers: not a JSON object");
-  if (j.value("schema", "") != "iotaudit-classifiers/1")
+  // value() would throw for a "schema" that is not a string.
+  if (auto sc = j.find("schema"); sc == j.end() || !sc->is_string() || *sc != "iotaudit-classifiers/1")
     return fail(Errc::malformed, "classifiers: schema must be \"iotaudit-classifiers/1\"");
   if (!j.contains("classifiers") || !j["classifiers"].is_array())
     return fail(Errc::malformed, "classifiers: \"classifiers\" must be an array");

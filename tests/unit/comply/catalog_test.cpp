@@ -48,6 +48,16 @@ TEST(ParseCatalog, RejectsUnknownCheckId) {
   EXPECT_NE(c.error().message.find("check.typo"), std::string::npos) << c.error().message;
 }
 
+// The catalog fuzz target found a "schema" that is an array escaping the loader as an exception.
+TEST(ParseCatalog, RejectsSchemaThatIsNotAString) {
+  for (const char* text : {R"({"schema": [{"id": "4.2-1"}]})", R"({"schema": 7, "standard": {}})", R"({"schema": null})"}) {
+    auto c = parse_catalog(text, known);
+    ASSERT_FALSE(c) << text;
+    EXPECT_EQ(c.error().code, Errc::malformed);
+    EXPECT_NE(c.error().message.find("schema"), std::string::npos) << c.error().message;
+  }
+}
+
 TEST(ParseCatalog, RejectsDuplicateProvision) {
   auto c = parse_catalog(catalog_json(std::string(kP1) + "," + kP2 + "," + kP1), known);
   ASSERT_FALSE(c);

@@ -30,6 +30,11 @@ std::string load_error(const std::string& json) {
 TEST(Classifiers, LoadErrorsNameTheCulprit) {
   EXPECT_NE(load_error("not json").find("not a JSON object"), std::string::npos);
   EXPECT_NE(load_error(R"J({"schema": "other", "classifiers": []})J").find("schema"), std::string::npos);
+  // A schema that is not a string is refused, not thrown (found by the catalog fuzz target in
+  // the standards loader, which had the same code).
+  EXPECT_NE(load_error(R"J({"schema": ["iotaudit-classifiers/1"], "classifiers": []})J").find("schema"),
+            std::string::npos);
+  EXPECT_NE(load_error(R"J({"schema": 1, "classifiers": []})J").find("schema"), std::string::npos);
   EXPECT_NE(load_error(one(R"J("patterns": [])J")).find("x: needs at least one pattern"), std::string::npos);
   EXPECT_NE(load_error(one(R"J("patterns": [{"regex": "X v[0-9]+"}])J")).find("x pattern 1: needs a group"),
             std::string::npos);
