@@ -38,7 +38,7 @@ mean() {  # hyperfine JSON -> mean seconds
   echo
   echo "Command: \`bench/extract_speed.sh\` ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))."
   echo "iotaudit $("$bin" version | awk '{print $2}'), $(binwalk --help 2>&1 | sed -n 2p | tr -d ' '), $(unsquashfs -version 2>&1 | head -1)."
-  echo "iotaudit and unsquashfs: mean wall time of 5 hyperfine runs after a warm-up (warm cache); binwalk: mean of 3 runs"
+  echo "iotaudit and unsquashfs: mean wall time of 10 hyperfine runs after two warm-ups (warm cache); binwalk: mean of 3 runs"
   echo "(it takes seconds to minutes). 'ratio' = other tool's time / iotaudit's time. binwalk runs as \`binwalk -Me\`"
   echo "(recursive extraction with its external extractors, like iotaudit's recursion). Output goes to tmpfs."
   echo "'files' = regular files each tool wrote: binwalk writes few where it cannot reach the filesystem"
@@ -52,7 +52,7 @@ for img in "${images[@]}"; do
   [[ -f "$img" ]] || { echo "skip (absent): $img" >&2; continue; }
   name=$(basename "$img")
   size=$(stat -c %s "$img")
-  hyperfine -N --warmup 1 --runs 5 --export-json "$work/ia.json" \
+  hyperfine -N --warmup 2 --runs 10 --export-json "$work/ia.json" \
     --prepare "rm -rf $work/ia" "$bin extract -q $img -o $work/ia" >/dev/null 2>&1
   rm -rf "$work/ia"
   rss=$( { /usr/bin/time -f %M "$bin" extract -q "$img" -o "$work/ia" >/dev/null; } 2>&1 | tail -1)
@@ -74,7 +74,7 @@ for img in "${images[@]}"; do
   fi
   us="—"; usr="—"
   if [[ $(head -c 4 "$img" | tr -d '\0') == "hsqs" ]]; then
-    hyperfine -N --warmup 1 --runs 5 --export-json "$work/us.json" \
+    hyperfine -N --warmup 2 --runs 10 --export-json "$work/us.json" \
       --prepare "rm -rf $work/us" "unsquashfs -n -q -d $work/us $img" >/dev/null 2>&1
     us=$(mean "$work/us.json")
     usr=$(python3 -c "print('%.1f' % ($us / $ia))")
