@@ -33,10 +33,13 @@ struct Walker {
       auto [at, len] = todo.front();
       todo.pop_front();
       read.emplace_back(at, at + len);
-      for (std::uint64_t q = at; q + 4 <= at + len;) {
-        const std::uint8_t* e = img.data() + q;
+      auto area = img.sub(at, len);  // every area queued lies inside the image; checked anyway
+      if (!area) continue;
+      for (std::uint64_t off = 0; off + 4 <= area->size();) {
+        const std::uint64_t q = at + off;
+        const std::uint8_t* e = area->data() + off;
         std::uint8_t elen = e[2];
-        if (elen < 4 || q + elen > at + len) break;
+        if (elen < 4 || elen > area->size() - off) break;
         if (e[0] == 'S' && e[1] == 'T') break;
         if (e[0] == 'C' && e[1] == 'E' && elen >= 28) {
           std::uint64_t target = std::uint64_t{le32(e + 4)} * block_size + le32(e + 12);
@@ -60,7 +63,7 @@ struct Walker {
             todo.emplace_back(target, tlen);
           }
         }
-        q += elen;
+        off += elen;
       }
     }
   }
@@ -81,7 +84,7 @@ struct Walker {
           p = (p / kSector + 1) * kSector;
           continue;
         }
-        if (rlen < 34 || p + rlen > end) break;
+        if (rlen < 34 || p + rlen > end) break;  // end <= image size: the record lies inside the image
         if (++out.records > kMaxRecords) {
           out.complete = false;
           return;

@@ -418,9 +418,6 @@ class ArchiveUnpacker final : public Unpacker {
                                                          "extraction is partial",
                                                          p->length, in.size())});
     }
-    // Zip is read through its central directory first: only there are the Unix modes that make
-    // a member a symlink or executable. A carved zip followed by other data has no findable
-    // central directory, so the local headers are streamed instead.
     // Rock Ridge continuation chains that loop send libarchive 3.6 into an endless loop; such an
     // image is read without Rock Ridge (ISO 9660 names and no Unix modes), with a diagnostic.
     bool without_rock_ridge = false;
@@ -435,6 +432,9 @@ class ArchiveUnpacker final : public Unpacker {
                                                "read without Rock Ridge (ISO 9660 names, no Unix modes or links)")});
       }
     }
+    // Zip is read through its central directory first: only there are the Unix modes that make
+    // a member a symlink or executable. A carved zip followed by other data has no findable
+    // central directory, so the local headers are streamed instead.
     std::string open_error;
     auto open_reader = [&](bool zip_central_directory) {
       std::unique_ptr<archive, ArchiveDeleter> r(archive_read_new());
