@@ -616,6 +616,21 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
   return findings ? kExitFindings : kExitOk;
 }
 
+int run_db_upgrade(const std::string& db_path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec)) {
+    std::cerr << fmt::format("iotaudit: no vulnerability database at {}\n", db_path);
+    return kExitInput;
+  }
+  auto db = match::VulnDb::open(db_path, true);  // opening for writing converts an older schema
+  if (!db) {
+    std::cerr << fmt::format("iotaudit: {}\n", db.error().message);
+    return kExitInput;
+  }
+  std::cerr << fmt::format("{}: up to date\n", db_path);
+  return kExitOk;
+}
+
 int run_db_info(const std::string& db_path) {
   auto db = match::VulnDb::open(db_path, false);
   if (!db) {
@@ -744,6 +759,9 @@ int main(int argc, char** argv) {
   db_import->add_flag("-q,--quiet", db_quiet, "No per-file lines");
   auto* db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
   db_info->add_option("--db", db_path, "Database file")->capture_default_str();
+  auto* db_upgrade = dbcmd->add_subcommand("upgrade", "Convert a database written by an older iotaudit to this one's "
+                                                      "schema, in place");
+  db_upgrade->add_option("--db", db_path, "Database file")->capture_default_str();
 
   std::string match_db, match_fail_on = "never", match_output_dir;
   std::vector<std::string> match_sboms, match_vex, match_formats, match_outputs;
@@ -840,6 +858,7 @@ int main(int argc, char** argv) {
     }
     if (*db_import) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
     if (*db_info) return run_db_info(db_path);
+    if (*db_upgrade) return run_db_upgrade(db_path);
     if (*list) return run_list(list_what);
   } catch (const std::exception& e) {
     std::cerr << fmt::format("iotaudit: internal error: {}\n", e.what());

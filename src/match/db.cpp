@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -17,7 +18,8 @@ namespace iotaudit::match {
 
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: the product index (affects) carries each CVE's entries for the product.
+constexpr int kSchemaVersion = 2;
 
 const char* kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT);
@@ -28,7 +30,8 @@ CREATE TABLE IF NOT EXISTS cve(
   id INTEGER PRIMARY KEY, cve_id TEXT NOT NULL UNIQUE, published TEXT, modified TEXT, description TEXT,
   cwes TEXT, severity TEXT, cvss2_vector TEXT, cvss2_score REAL, cvss3_vector TEXT, cvss3_score REAL,
   cvss3_version TEXT, rejected INTEGER NOT NULL DEFAULT 0, config BLOB, origin TEXT NOT NULL DEFAULT 'nvd');
-CREATE TABLE IF NOT EXISTS affects(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS affects(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL,
+  cve_id TEXT NOT NULL, simple INTEGER NOT NULL, entries BLOB, PRIMARY KEY(vendor, product, cve)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS affects_cve ON affects(cve);
 CREATE TABLE IF NOT EXISTS kev(
   cve_id TEXT PRIMARY KEY, date_added TEXT, due_date TEXT, vendor TEXT, product TEXT, name TEXT, ransomware TEXT);
@@ -43,8 +46,6 @@ CREATE INDEX IF NOT EXISTS osv_affected_package ON osv_affected(eco_key, package
 CREATE INDEX IF NOT EXISTS osv_affected_id ON osv_affected(osv_id);
 )SQL";
 
-// The (vendor, product) lookup index is built once at the end of a first import.
-const char* kProductIndex = "CREATE INDEX IF NOT EXISTS affects_product ON affects(vendor, product)";
 
 class Stmt {
  public:
@@ -296,6 +297,171 @@ Result<std::vector<Configuration>> unpack_configurations(std::string_view packed
   return out;
 }
 
+bool simple_configuration(const Configuration& c) {
+  if (c.and_op && c.nodes.size() > 1) return false;
+  for (const auto& n : c.nodes) {
+    if (n.and_op || n.negate || !n.children.empty()) return false;
+    for (const auto& m : n.matches)
+      if (!m.vulnerable) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool names_vulnerable(const ConfigNode& n, std::string_view key) {
+  for (const auto& m : n.matches)
+    if (m.vulnerable && cpe_attributes(m.criteria, 1, 2) == key) return true;
+  for (const auto& c : n.children)
+    if (names_vulnerable(c, key)) return true;
+  return false;
+}
+
+// The product index's entries, all integers LEB128:
+//   "P1" count { config ordinal flags(bits0-3: which of the four range bounds follow) str(part)
+//               str(tail) trimmed str(bound)... }
+// The criteria are "cpe:2.3:" part ":" vendor ":" product, then tail, then trimmed times ":*":
+// the row names vendor and product, and trailing ANY attributes are dropped.
+void put_product_entry(std::string& out, std::size_t config, std::size_t ordinal, const CpeMatch& m,
+                       std::string_view key) {
+  std::string_view crit = m.criteria;
+  std::string_view part = cpe_attributes(crit, 0, 0);
+  std::string_view tail = crit.substr(std::min(crit.size(), 8 + part.size() + 1 + key.size()));
+  std::size_t trimmed = 0;
+  while (tail.size() >= 2 && tail.substr(tail.size() - 2) == ":*" && (tail.size() < 3 || tail[tail.size() - 3] != '\\')) {
+    tail.remove_suffix(2);
+    ++trimmed;
+  }
+  const std::string* bounds[4] = {&m.start_including, &m.start_excluding, &m.end_including, &m.end_excluding};
+  unsigned flags = 0;
+  for (int i = 0; i < 4; ++i)
+    if (!bounds[i]->empty()) flags |= 1u << i;
+  put_uint(out, config);
+  put_uint(out, ordinal);
+  put_uint(out, flags);
+  put_str(out, part);
+  put_str(out, tail);
+  put_uint(out, trimmed);
+  for (int i = 0; i < 4; ++i)
+    if (!bounds[i]->empty()) put_str(out, *bounds[i]);
+}
+
+}  // namespace
+
+std::vector<AffectedProduct> affected_products(const std::vector<Configuration>& configs) {
+  std::vector<AffectedProduct> out;
+  for (auto& [v, p] : vulnerable_products(configs)) {
+    AffectedProduct a;
+    a.vendor = std::move(v);
+    a.product = std::move(p);
+    std::string key = a.vendor + ":" + a.product;
+    a.simple = true;
+    std::string body;
+    std::size_t count = 0;
+    for (std::size_t ci = 0; ci < configs.size() && a.simple; ++ci) {
+      const Configuration& c = configs[ci];
+      bool names = false;
+      for (const auto& n : c.nodes) names = names || names_vulnerable(n, key);
+      if (!names) continue;  // cannot make this product vulnerable, whatever its form
+      if (!simple_configuration(c)) {
+        a.simple = false;
+        break;
+      }
+      std::size_t ordinal = 0;
+      for (const auto& n : c.nodes)
+        for (const auto& m : n.matches) {
+          if (cpe_attributes(m.criteria, 1, 2) == key) {
+            put_product_entry(body, ci, ordinal, m, key);
+            ++count;
+          }
+          ++ordinal;
+        }
+    }
+    if (a.simple) {
+      a.entries = "P1";
+      put_uint(a.entries, count);
+      a.entries += body;
+    }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+std::string_view TextArena::keep(std::string_view s) {
+  if (cap_ - used_ < s.size()) {
+    cap_ = std::max<std::size_t>(s.size(), 256 << 10);
+    blocks_.push_back(std::unique_ptr<char[]>(new char[cap_]));
+    used_ = 0;
+  }
+  char* at = blocks_.back().get() + used_;
+  std::copy(s.begin(), s.end(), at);
+  used_ += s.size();
+  return {at, s.size()};
+}
+
+void ProductEntry::version_update(std::string_view& version, std::string_view& update) const {
+  // The attributes of tail (":version:update:..."), then the trimmed ANY ones.
+  std::string_view fields[2];
+  std::size_t n = 0;
+  version = update = {};
+  for (std::size_t i = 0; i < tail.size() && n < 2;) {
+    if (tail[i] != ':') return;  // not an attribute list: no version
+    std::size_t e = i + 1;
+    while (e < tail.size() && tail[e] != ':') e += tail[e] == '\\' ? 2 : 1;
+    e = std::min(e, tail.size());
+    fields[n++] = tail.substr(i + 1, e - i - 1);
+    i = e;
+  }
+  for (std::uint32_t k = 0; k < trimmed && n < 2; ++k) fields[n++] = "*";
+  version = fields[0];
+  update = fields[1];
+}
+
+std::string ProductEntry::criteria(std::string_view vendor, std::string_view product) const {
+  std::string c;
+  c.reserve(8 + part.size() + vendor.size() + product.size() + tail.size() + 2 * trimmed + 2);
+  c.append("cpe:2.3:").append(part).append(":").append(vendor).append(":").append(product).append(tail);
+  for (std::uint32_t k = 0; k < trimmed; ++k) c.append(":*");
+  return c;
+}
+
+ProductEntryReader::ProductEntryReader(std::string_view packed) : in_(packed) {
+  Decoder d{packed, 2};
+  ok_ = packed.substr(0, 2) == "P1";
+  left_ = ok_ ? d.count() : 0;
+  ok_ = ok_ && d.ok;
+  pos_ = d.pos;
+}
+
+bool ProductEntryReader::next(ProductEntry& e) {
+  if (!ok_ || left_ == 0) return false;
+  Decoder d{in_, pos_};
+  std::uint64_t config = d.uint(), ordinal = d.uint(), flags = d.uint();
+  e.part = d.str();
+  e.tail = d.str();
+  std::uint64_t trimmed = d.uint();
+  std::string_view* bounds[4] = {&e.start_including, &e.start_excluding, &e.end_including, &e.end_excluding};
+  for (int b = 0; b < 4; ++b) *bounds[b] = flags & (1u << b) ? d.str() : std::string_view();
+  if (!d.ok || config > 0xffffffffu || ordinal > 0xffffffffu || trimmed > 16 || flags > 15) {
+    ok_ = false;
+    return false;
+  }
+  e.config = static_cast<std::uint32_t>(config);
+  e.ordinal = static_cast<std::uint32_t>(ordinal);
+  e.trimmed = static_cast<std::uint32_t>(trimmed);
+  pos_ = d.pos;
+  --left_;
+  return true;
+}
+
+bool ProductEntryReader::valid(std::string_view packed) {
+  ProductEntryReader r(packed);
+  ProductEntry e;
+  while (r.next(e)) {
+  }
+  return r.ok() && r.left_ == 0 && r.pos_ == packed.size();
+}
+
 std::string default_db_path() {
   if (const char* p = std::getenv("IOTAUDIT_DB"); p != nullptr && *p) return p;
   if (const char* x = std::getenv("XDG_DATA_HOME"); x != nullptr && *x == '/')
@@ -308,7 +474,7 @@ std::string default_db_path() {
 struct VulnDb::Statements {
   Stmt has_sha, add_source, upsert_cve, del_affects, add_affects, put_kev, put_epss, put_kfix, put_krange;
   Stmt osv_modified, put_osv, del_osv_affected, add_osv_affected;
-  Stmt sources, by_product, by_rowid, by_id, epss, osv_by_package;
+  Stmt sources, by_product, by_rowid, by_rowid_bare, by_id, epss, osv_by_package;
 };
 
 VulnDb::~VulnDb() {
@@ -342,16 +508,22 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
     return fail(Errc::io, fmt::format("cannot open {}: {}", path, db->db_ ? sqlite3_errmsg(db->db_) : "out of memory"));
   sqlite3_busy_timeout(db->db_, 5000);
   // Is this our database? A foreign SQLite file is refused rather than altered.
+  bool upgrade = false;
   {
     Stmt s(db->db_, "PRAGMA user_version");
     if (!s || s.step() != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: not a database", path));
     std::int64_t v = s.col_int(0);
     Stmt t(db->db_, "SELECT count(*) FROM sqlite_master");
     if (!t || t.step() != SQLITE_ROW) return fail(Errc::io, fmt::format("{}: not a database", path));
-    if (v != kSchemaVersion && (v != 0 || t.col_int(0) != 0))
+    if (v == 1 && !create)
+      return fail(Errc::unsupported, fmt::format("{}: written by an older iotaudit (schema 1); `iotaudit db upgrade "
+                                                 "--db {}` converts it", path, path));
+    if (v != kSchemaVersion && v != 1 && (v != 0 || t.col_int(0) != 0))
       return fail(Errc::unsupported, fmt::format("{}: not an iotaudit vulnerability database of schema {} (user_version "
                                                  "{})", path, kSchemaVersion, v));
+    upgrade = v == 1;
   }
+  if (upgrade) TRY(db->upgrade_from_v1());
   if (create) {
     TRY(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
     TRY(db->exec(kSchema));
@@ -363,11 +535,12 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
   auto st = std::make_unique<Statements>();
   sqlite3* d = db->db_;
   st->sources.prepare(d, "SELECT name, kind, format, data_date, imported_at, sha256, records FROM source ORDER BY id");
-  st->by_product.prepare(d, "SELECT DISTINCT a.cve, c.cve_id FROM affects a JOIN cve c ON c.id = a.cve "
-                                "WHERE a.vendor = ?1 AND a.product = ?2 AND c.rejected = 0");
+  st->by_product.prepare(d, "SELECT cve, cve_id, simple, entries FROM affects WHERE vendor = ?1 AND product = ?2");
   const char* cols = "SELECT id, cve_id, published, modified, description, cwes, severity, cvss2_vector, cvss2_score, "
                      "cvss3_vector, cvss3_score, cvss3_version, config FROM cve ";
   st->by_rowid.prepare(d, fmt::format("{} WHERE id = ?1", cols).c_str());
+  st->by_rowid_bare.prepare(d, "SELECT id, cve_id, published, modified, description, cwes, severity, cvss2_vector, "
+                               "cvss2_score, cvss3_vector, cvss3_score, cvss3_version, NULL FROM cve WHERE id = ?1");
   st->by_id.prepare(d, fmt::format("{} WHERE cve_id = ?1", cols).c_str());
   st->epss.prepare(d, "SELECT score, percentile FROM epss WHERE cve_id = ?1");
   // Absent from databases written before OSV import existed: then no OSV data is read.
@@ -395,21 +568,22 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
            "   OR ((CASE excluded.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) = "
            "       (CASE cve.origin WHEN 'nvd' THEN 3 WHEN 'cve5' THEN 2 ELSE 1 END) AND "
            "       ifnull(excluded.modified, '') >= ifnull(cve.modified, '')) RETURNING id");
+    if (!st->upsert_cve) return fail(Errc::internal, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
     st->osv_modified.prepare(d, "SELECT modified FROM osv WHERE osv_id = ?1");
     st->put_osv.prepare(d, "INSERT OR REPLACE INTO osv(osv_id, modified, withdrawn) VALUES(?1, ?2, ?3)");
     st->del_osv_affected.prepare(d, "DELETE FROM osv_affected WHERE osv_id = ?1");
     st->add_osv_affected.prepare(d, "INSERT INTO osv_affected(osv_id, cve_id, ecosystem, eco_key, package, data) "
                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
     st->del_affects.prepare(d, "DELETE FROM affects WHERE cve = ?1");
-    st->add_affects.prepare(d, "INSERT INTO affects(vendor, product, cve) VALUES(?1, ?2, ?3)");
+    st->add_affects.prepare(d, "INSERT INTO affects(vendor, product, cve, cve_id, simple, entries) "
+                               "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!st->add_affects) return fail(Errc::internal, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
     st->put_kev.prepare(d, "INSERT OR REPLACE INTO kev(cve_id, date_added, due_date, vendor, product, name, "
                                "ransomware) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     st->put_epss.prepare(d, "INSERT OR REPLACE INTO epss(cve_id, score, percentile, date) VALUES(?1, ?2, ?3, ?4)");
     st->put_kfix.prepare(d, "INSERT OR REPLACE INTO kernel_fix(cve_id, branch, fixed) VALUES(?1, ?2, ?3)");
     st->put_krange.prepare(d, "INSERT OR REPLACE INTO kernel_range(cve_id, introduced, fixed, note) "
                                   "VALUES(?1, ?2, ?3, ?4)");
-    if (!st->upsert_cve || !st->add_affects)
-      return fail(Errc::internal, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
   }
   if (!st->by_product) return fail(Errc::io, fmt::format("{}: {}", path, sqlite3_errmsg(d)));
   db->st_ = std::move(st);
@@ -419,14 +593,7 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
 Status VulnDb::begin_read() { return exec("BEGIN"); }
 void VulnDb::end_read() { (void)exec("COMMIT"); }
 
-Status VulnDb::begin() {
-  // With no CVE yet, the product index is built after the bulk insert rather than maintained by it.
-  Stmt s(db_, "SELECT count(*) FROM cve");
-  deferred_index_ = s && s.step() == SQLITE_ROW && s.col_int(0) == 0;
-  TRY(exec("BEGIN IMMEDIATE"));
-  if (deferred_index_) TRY(exec("DROP INDEX IF EXISTS affects_product"));
-  return {};
-}
+Status VulnDb::begin() { return exec("BEGIN IMMEDIATE"); }
 
 Status VulnDb::commit() {
   TRY(finish_import());
@@ -441,10 +608,44 @@ void VulnDb::rollback() {
   (void)exec("ROLLBACK");
 }
 
-Status VulnDb::finish_import() {
-  TRY(exec(kProductIndex));
-  deferred_index_ = false;
-  return {};
+Status VulnDb::finish_import() { return {}; }
+
+// Schema 1 indexed (vendor, product, cve) only: the entries are rebuilt from every stored
+// configuration, in one transaction.
+Status VulnDb::upgrade_from_v1() {
+  TRY(exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    TRY(exec("DROP INDEX IF EXISTS affects_cve; DROP INDEX IF EXISTS affects_product; "
+             "ALTER TABLE affects RENAME TO affects_v1;"));
+    TRY(exec(kSchema));
+    // Early schema-1 files predate the record origin (NVD, CVE 5, OSV).
+    bool has_origin = false;
+    {
+      Stmt cols(db_, "SELECT 1 FROM pragma_table_info('cve') WHERE name = 'origin'");
+      has_origin = cols && cols.step() == SQLITE_ROW;
+    }
+    if (!has_origin) TRY(exec("ALTER TABLE cve ADD COLUMN origin TEXT NOT NULL DEFAULT 'nvd'"));
+    Stmt rows(db_, "SELECT id, cve_id, config FROM cve WHERE rejected = 0 AND id IN (SELECT cve FROM affects_v1)");
+    Stmt add(db_, "INSERT INTO affects(vendor, product, cve, cve_id, simple, entries) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+    if (!rows || !add) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+    while (rows.step() == SQLITE_ROW) {
+      auto configs = unpack_configurations(rows.col_blob(2));
+      if (!configs) return fail(Errc::malformed, fmt::format("{}: {}: {}", path_, rows.col_text(1), configs.error().message));
+      for (const auto& a : affected_products(*configs)) {
+        add.reset().text(1, a.vendor).text(2, a.product).integer(3, rows.col_int(0)).text(4, rows.col_text(1));
+        add.integer(5, a.simple ? 1 : 0);
+        if (a.simple) add.blob(6, a.entries);
+        if (add.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
+      }
+    }
+    TRY(exec("DROP TABLE affects_v1"));
+    return exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str());
+  };
+  if (auto st = body(); !st) {
+    (void)exec("ROLLBACK");
+    return st;
+  }
+  return exec("COMMIT");
 }
 
 bool VulnDb::has_source_sha(const std::string& sha256) {
@@ -469,8 +670,7 @@ std::vector<std::pair<std::string, std::string>> vulnerable_products(const std::
   return products;
 }
 
-Status VulnDb::put_cve(const CveRecord& r, const std::string& packed,
-                       const std::vector<std::pair<std::string, std::string>>& products) {
+Status VulnDb::put_cve(const CveRecord& r, const std::string& packed, const std::vector<AffectedProduct>& products) {
   std::string cwes;
   for (const auto& c : r.cwes) cwes += (cwes.empty() ? "" : ",") + c;
   auto& s = st_->upsert_cve.reset();
@@ -486,8 +686,11 @@ Status VulnDb::put_cve(const CveRecord& r, const std::string& packed,
   }
   auto& d = st_->del_affects.reset().integer(1, rowid);
   if (d.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
-  for (const auto& [v, p] : products) {
-    auto& a = st_->add_affects.reset().text(1, v).text(2, p).integer(3, rowid);
+  if (r.rejected) return {};  // kept out of matching
+  for (const auto& p : products) {
+    auto& a = st_->add_affects.reset().text(1, p.vendor).text(2, p.product).integer(3, rowid).text(4, r.id);
+    a.integer(5, p.simple ? 1 : 0);
+    if (p.simple) a.blob(6, p.entries);
     if (a.step() != SQLITE_DONE) return fail(Errc::io, fmt::format("{}: {}", path_, sqlite3_errmsg(db_)));
   }
   return {};
@@ -590,11 +793,10 @@ std::string VulnDb::latest_modified() {
   return s && s.step() == SQLITE_ROW ? s.col_text(0) : "";
 }
 
-std::vector<std::pair<std::int64_t, std::string>> VulnDb::cves_for_product(const std::string& vendor,
-                                                                          const std::string& product) {
-  std::vector<std::pair<std::int64_t, std::string>> out;
+std::vector<ProductRow> VulnDb::product_rows(const std::string& vendor, const std::string& product) {
+  std::vector<ProductRow> out;
   auto& s = st_->by_product.reset().text(1, vendor).text(2, product);
-  while (s.step() == SQLITE_ROW) out.emplace_back(s.col_int(0), s.col_text(1));
+  while (s.step() == SQLITE_ROW) out.push_back({s.col_int(0), s.col_text(1), s.col_int(2) != 0, s.col_blob(3)});
   return out;
 }
 
@@ -620,8 +822,8 @@ std::optional<StoredCve> read_cve(Stmt& s) {
 }
 }  // namespace
 
-std::optional<StoredCve> VulnDb::cve_by_rowid(std::int64_t rowid) {
-  return read_cve(st_->by_rowid.reset().integer(1, rowid));
+std::optional<StoredCve> VulnDb::cve_by_rowid(std::int64_t rowid, bool without_config) {
+  return read_cve((without_config ? st_->by_rowid_bare : st_->by_rowid).reset().integer(1, rowid));
 }
 
 std::optional<StoredCve> VulnDb::cve_by_id(const std::string& cve_id) {

@@ -4,6 +4,7 @@
 // EPSS scores and the upstream Linux kernel fix ranges. Imports run in one transaction, so a
 // failed import leaves the previous contents intact.
 #include <cstdint>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,65 @@ struct StoredCve {
   std::string packed_config;  // unpack_configurations() when needed: kernel CVEs decided by fix ranges never are
 };
 
+// One (vendor, product) a CVE's configurations name as vulnerable, with what the matcher needs to
+// decide the CVE for that product without decoding the configurations: when every configuration
+// naming it is a plain OR list of vulnerable entries (simple), the entries naming it
+// (pack_product_entries). Stored in the product index at import.
+struct AffectedProduct {
+  std::string vendor, product;
+  bool simple = false;
+  std::string entries;  // packed; empty unless simple
+};
+
+// An entry of the product index as stored, viewed in place: its criteria are "cpe:2.3:" part ":"
+// vendor ":" product, then tail, then `trimmed` times ":*" (the row names vendor and product).
+struct ProductEntry {
+  std::uint32_t config = 0;   // index of the configuration
+  std::uint32_t ordinal = 0;  // position among the configuration's entries, in node order
+  static constexpr bool vulnerable = true;  // only vulnerable entries are indexed
+  std::string_view part, tail;
+  std::uint32_t trimmed = 0;
+  std::string_view start_including, start_excluding, end_including, end_excluding;
+  // The version and update attributes (escapes kept); empty when absent.
+  void version_update(std::string_view& version, std::string_view& update) const;
+  std::string criteria(std::string_view vendor, std::string_view product) const;
+};
+
+// Reads packed entries one at a time, without allocating.
+class ProductEntryReader {
+ public:
+  explicit ProductEntryReader(std::string_view packed);
+  // The next entry; false at the end, or on corrupt data (then ok() is false too).
+  bool next(ProductEntry& e);
+  bool ok() const { return ok_; }
+  // Whether the whole of `packed` is well-formed entries.
+  static bool valid(std::string_view packed);
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+  std::uint64_t left_ = 0;
+  bool ok_ = true;
+};
+
+// Stable storage for copied strings, in blocks: views into it stay valid while it lives.
+class TextArena {
+ public:
+  std::string_view keep(std::string_view s);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::size_t used_ = 0, cap_ = 0;
+};
+
+// A product index row as the matcher reads it.
+struct ProductRow {
+  std::int64_t rowid = 0;
+  std::string cve_id;
+  bool simple = false;
+  std::string entries;
+};
+
 // One affected package of an OSV record, under the CVE (or, without one, the OSV id) it describes.
 struct OsvRow {
   std::string osv_id, cve_id;
@@ -81,9 +141,9 @@ class VulnDb {
   bool has_source_sha(const std::string& sha256);
   Status add_source(const SourceInfo& s);
   // Inserts or, when the stored record is not newer, replaces a CVE and its product index.
-  // `products` are the (vendor, product) pairs its configurations name as vulnerable.
-  Status put_cve(const CveRecord& r, const std::string& packed_config,
-                 const std::vector<std::pair<std::string, std::string>>& products);
+  // `products` are the (vendor, product) pairs its configurations name as vulnerable
+  // (affected_products); a rejected record is kept out of the product index.
+  Status put_cve(const CveRecord& r, const std::string& packed_config, const std::vector<AffectedProduct>& products);
   // An OSV record, unless the stored one of the same id is newer (then false): its affected
   // packages are filed under each CVE among its id and aliases (under its own id without one),
   // and its details become the record of a CVE no NVD or CVE 5 record describes. A withdrawn
@@ -103,11 +163,12 @@ class VulnDb {
   std::vector<SourceInfo> sources();
   std::int64_t count(const char* table);
   std::string latest_modified();
-  // Row ids and CVE ids of the CVEs naming vendor:product as vulnerable (rejected records
-  // excluded), so that candidates can be screened before their records are read.
-  std::vector<std::pair<std::int64_t, std::string>> cves_for_product(const std::string& vendor,
-                                                                     const std::string& product);
-  std::optional<StoredCve> cve_by_rowid(std::int64_t rowid);
+  // The CVEs naming vendor:product as vulnerable (rejected records excluded), by row id, with
+  // their entries naming it: candidates are screened and simple configurations decided before
+  // any record is read.
+  std::vector<ProductRow> product_rows(const std::string& vendor, const std::string& product);
+  // A record; without_config leaves packed_config empty (the product index decided the match).
+  std::optional<StoredCve> cve_by_rowid(std::int64_t rowid, bool without_config = false);
   std::optional<StoredCve> cve_by_id(const std::string& cve_id);
   std::optional<EpssEntry> epss(const std::string& cve_id);
   // OSV affected entries for an ecosystem key and package name (osv_ecosystem_key, osv_package_key).
@@ -124,15 +185,22 @@ class VulnDb {
  private:
   VulnDb() = default;
   Status exec(const char* sql);
+  Status upgrade_from_v1();
   struct Statements;
   sqlite3* db_ = nullptr;
   std::string path_;
   std::unique_ptr<Statements> st_;
-  bool deferred_index_ = false;
 };
 
 // The distinct (vendor, product) pairs the configurations name as vulnerable (not platforms).
 std::vector<std::pair<std::string, std::string>> vulnerable_products(const std::vector<Configuration>& configs);
+
+// vulnerable_products() with, for each, whether the configurations naming it are simple and its
+// packed entries.
+std::vector<AffectedProduct> affected_products(const std::vector<Configuration>& configs);
+// A configuration of plain OR nodes of vulnerable entries (no negation, no children), combined by
+// OR or alone: it holds for a product exactly when one of the entries naming the product matches.
+bool simple_configuration(const Configuration& c);
 
 // Configurations <-> the compact form stored in the database (zstd-compressed JSON).
 std::string pack_configurations(const std::vector<Configuration>& configs);

@@ -146,7 +146,7 @@ struct Parsed {
   bool unknown = false;
   std::vector<CveRecord> cves;
   std::vector<std::string> packed;
-  std::vector<std::vector<std::pair<std::string, std::string>>> products;
+  std::vector<std::vector<AffectedProduct>> products;
   std::vector<KevEntry> kev;
   std::vector<EpssEntry> epss;
   std::vector<KernelFix> kfix;
@@ -195,7 +195,7 @@ void parse_file(Parsed& p, VulnDb& db, const ImportOptions& opt, std::mutex& db_
     std::string_view json(text.data(), n);
     auto info = parse_nvd_json(json, [&](CveRecord&& r) {
       p.packed.push_back(pack_configurations(r.configurations));
-      p.products.push_back(vulnerable_products(r.configurations));
+      p.products.push_back(affected_products(r.configurations));
       r.configurations.clear();
       r.configurations.shrink_to_fit();
       p.cves.push_back(std::move(r));
@@ -237,7 +237,7 @@ void parse_file(Parsed& p, VulnDb& db, const ImportOptions& opt, std::mutex& db_
     auto n = parse_cve5_json(text, [&](CveRecord&& r) {
       r.origin = "cve5";
       p.packed.push_back(pack_configurations(r.configurations));
-      p.products.push_back(vulnerable_products(r.configurations));
+      p.products.push_back(affected_products(r.configurations));
       r.configurations.clear();
       p.cves.push_back(std::move(r));
     });

@@ -46,9 +46,11 @@ struct EntryHit {
   std::string range;          // "versions >= 2.0, < 2.83" or "version 2.80"
 };
 
-std::string range_text(const CpeMatch& m) {
+// CpeMatch (decoded configurations) or ProductEntry (the product index): the same fields.
+template <class Match>
+std::string range_text(const Match& m) {
   std::string r;
-  auto add = [&](const char* op, const std::string& v) {
+  auto add = [&](const char* op, std::string_view v) {
     if (v.empty()) return;
     r += (r.empty() ? "" : ", ") + fmt::format("{} {}", op, v);
   };
@@ -63,6 +65,12 @@ std::string range_text(const CpeMatch& m) {
 void version_update(std::string_view cpe, std::string_view& version, std::string_view& update) {
   version = cpe_attributes(cpe, 3, 3);
   update = cpe_attributes(cpe, 4, 4);
+}
+void version_update(const CpeMatch& m, std::string_view& version, std::string_view& update) {
+  version_update(m.criteria, version, update);
+}
+void version_update(const ProductEntry& e, std::string_view& version, std::string_view& update) {
+  e.version_update(version, update);
 }
 
 // A cheap necessary condition for two versions to be equal under a scheme: the same leading number
@@ -88,14 +96,15 @@ std::string unescaped(std::string_view v) {
   return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
 }
 
-EntryHit entry_matches(const CpeMatch& m, const Subject& s) {
+template <class Match>
+EntryHit entry_matches(const Match& m, const Subject& s) {
   EntryHit h;
   if (s.version.empty()) return h;
   bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
                 !m.end_excluding.empty();
   const std::string& v = s.version;
   if (ranged) {
-    auto cmp = [&](const std::string& bound) { return compare_versions(s.scheme, v, bound); };
+    auto cmp = [&](std::string_view bound) { return compare_versions(s.scheme, v, bound); };
     if (!m.start_including.empty() && cmp(m.start_including) < 0) return h;
     if (!m.start_excluding.empty() && cmp(m.start_excluding) <= 0) return h;
     if (!m.end_including.empty() && cmp(m.end_including) > 0) return h;
@@ -106,7 +115,7 @@ EntryHit entry_matches(const CpeMatch& m, const Subject& s) {
     return h;
   }
   std::string_view ver, upd;
-  version_update(m.criteria, ver, upd);
+  version_update(m, ver, upd);
   if (ver.empty()) return h;
   if (ver == "-") {
     // "Not applicable": for a platform ("running on Linux") it means any version of it.
@@ -326,13 +335,11 @@ struct KernelVerdict {
 // A configuration that is only OR nodes of vulnerable, non-negated entries (most NVD
 // configurations: "versions up to X" plus long lists of exact versions). It holds for a subject
 // exactly when one of the entries naming the subject's products matches its version, so it is
-// evaluated without the general evaluator: ranges one by one, exact versions by binary search in
-// a list sorted once under the product's version scheme.
+// evaluated without the general evaluator: ranges one by one, then exact versions.
 struct SimpleConfig {
   bool simple = false;
   std::vector<const CpeMatch*> linear;  // ranges, every-version and update-specific entries
   std::vector<std::pair<std::string, const CpeMatch*>> exact;  // unescaped version, entry
-  bool sorted = false;  // sorted when several subjects share the list; scanned otherwise
 };
 
 struct Candidate {
@@ -342,28 +349,27 @@ struct Candidate {
   std::vector<SimpleConfig> simple;  // parallel to configs
 };
 
-bool simple_node(const ConfigNode& n) {
-  if (n.and_op || n.negate || !n.children.empty()) return false;
-  for (const auto& m : n.matches)
-    if (!m.vulnerable) return false;
-  return true;
+// Whether an entry is an exact version (compared by equality, possibly after sorting) rather than
+// a range, every version, or a specific update; its version unescaped when it is.
+template <class Match>
+bool exact_entry(const Match& m, std::string_view& ver) {
+  bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+                !m.end_excluding.empty();
+  std::string_view upd;
+  version_update(m, ver, upd);
+  bool plain_update = upd.empty() || upd == "*" || upd == "-";
+  return !(ranged || ver == "*" || ver == "-" || ver.empty() || !plain_update);
 }
 
 SimpleConfig make_simple(const Configuration& c) {
   SimpleConfig sc;
-  if (c.and_op && c.nodes.size() > 1) return sc;
-  for (const auto& n : c.nodes)
-    if (!simple_node(n)) return sc;
+  if (!simple_configuration(c)) return sc;
   sc.simple = true;
   for (const auto& n : c.nodes)
     for (const auto& m : n.matches) {
-      bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
-                    !m.end_excluding.empty();
-      std::string_view ver, upd;
-      version_update(m.criteria, ver, upd);
-      bool plain_update = upd.empty() || upd == "*" || upd == "-";
-      if (ranged || ver == "*" || ver == "-" || ver.empty() || !plain_update) sc.linear.push_back(&m);
-      else sc.exact.emplace_back(unescaped(ver), &m);
+      std::string_view ver;
+      if (exact_entry(m, ver)) sc.exact.emplace_back(unescaped(ver), &m);
+      else sc.linear.push_back(&m);
     }
   return sc;
 }
@@ -373,6 +379,34 @@ bool names_subject(std::string_view criteria, const std::vector<std::string>& ke
   for (const auto& k : keys)
     if (k == key) return true;
   return false;
+}
+
+// A simple configuration for a subject: the first range (or every-version) entry naming it that
+// holds, then, unless a precise hit was found, the first exact version equal to its own.
+Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
+  Eval e;
+  for (const CpeMatch* mp : sc.linear) {
+    if (!names_subject(mp->criteria, s.keys)) continue;
+    EntryHit h = entry_matches(*mp, s);
+    if (!h.hit || (e.self_hit && !e.all_versions)) continue;
+    e.state = Tri::yes;
+    e.self_hit = true;
+    e.all_versions = h.all_versions;
+    e.criteria = mp->criteria;
+    e.range = std::move(h.range);
+  }
+  if ((!e.self_hit || e.all_versions) && !sc.exact.empty())
+    for (const auto& [ver, mp] : sc.exact)
+      if (may_be_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0 &&
+          names_subject(mp->criteria, s.keys)) {
+        e.state = Tri::yes;
+        e.self_hit = true;
+        e.all_versions = false;
+        e.criteria = mp->criteria;
+        e.range = "version " + ver;
+        break;
+      }
+  return e;
 }
 
 struct KernelData {
@@ -560,17 +594,93 @@ Result<MatchData> MatchData::builtin() {
 
 namespace {
 
-struct CandidateList {
-  std::vector<std::shared_ptr<Candidate>> items;
-  std::size_t screened = 0;  // ruled out by the kernel fix data before being read
+// A CVE naming one of a subject's products, as the product index gives it.
+struct IndexedCve {
+  std::int64_t rowid = 0;  // 0: a kernel CVE only the kernel fix data knows of
+  std::string id;
+  // Every configuration naming the subject's products is simple: decided from the index's
+  // entries naming them (one segment per product name), without the record.
+  bool simple = true;
+  struct Segment {
+    std::string_view packed, vendor, product;
+  };
+  std::vector<Segment> segments;
+  std::shared_ptr<Candidate> full;  // not simple: the record and its decoded configurations
 };
+
+struct CandidateList {
+  std::vector<IndexedCve> items;  // by row id, then the kernel fix data's own CVEs
+  TextArena arena;                // the segments' bytes and names
+};
+
+// The simple configurations of an indexed CVE, evaluated as evaluate_simple() evaluates each:
+// per configuration, the first range (or every-version) entry that holds, then, unless a precise
+// hit was found, the first exact version equal to the subject's; the best configuration is the
+// first precise hit, else the first every-version hit. `scratch` is reused between calls.
+Eval evaluate_indexed(const IndexedCve& ic, const Subject& s, std::vector<std::pair<ProductEntry, unsigned>>& scratch) {
+  Eval best;
+  scratch.clear();
+  for (unsigned k = 0; k < ic.segments.size(); ++k) {
+    ProductEntryReader r(ic.segments[k].packed);
+    ProductEntry e;
+    while (r.next(e)) scratch.emplace_back(e, k);
+  }
+  // Entries of several product names (aliases of one product) interleave as in the configuration.
+  if (ic.segments.size() > 1)
+    std::stable_sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) {
+      return a.first.config != b.first.config ? a.first.config < b.first.config : a.first.ordinal < b.first.ordinal;
+    });
+  auto criteria = [&](const std::pair<ProductEntry, unsigned>& x) {
+    const auto& seg = ic.segments[x.second];
+    return x.first.criteria(seg.vendor, seg.product);
+  };
+  const std::size_t n = scratch.size();
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i;
+    while (j < n && scratch[j].first.config == scratch[i].first.config) ++j;
+    Eval e;
+    std::string_view ver;
+    for (std::size_t k = i; k < j; ++k) {
+      if (exact_entry(scratch[k].first, ver)) continue;
+      EntryHit h = entry_matches(scratch[k].first, s);
+      if (!h.hit || (e.self_hit && !e.all_versions)) continue;
+      e.state = Tri::yes;
+      e.self_hit = true;
+      e.all_versions = h.all_versions;
+      e.criteria = criteria(scratch[k]);
+      e.range = std::move(h.range);
+    }
+    if (!e.self_hit || e.all_versions)
+      for (std::size_t k = i; k < j; ++k) {
+        if (!exact_entry(scratch[k].first, ver)) continue;
+        std::string unesc;
+        if (ver.find('\\') != std::string_view::npos) ver = unesc = cpe_unescape(ver);
+        if (!may_be_equal(s.scheme, ver, s.version) || compare_versions(s.scheme, ver, s.version) != 0) continue;
+        e.state = Tri::yes;
+        e.self_hit = true;
+        e.all_versions = false;
+        e.criteria = criteria(scratch[k]);
+        e.range = "version " + std::string(ver);
+        break;
+      }
+    i = j;
+    if (!e.self_hit) continue;
+    auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
+    if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+  }
+  return best;
+}
 
 }  // namespace
 
 struct Matcher::Cache {
   KernelData kd;
   bool kernel_loaded = false;
-  std::map<std::string, CandidateList> candidates;  // by scheme, product names (and kernel version)
+  std::map<std::string, CandidateList> candidates;  // by scheme and product names
+  // Records of matched CVEs: by row id (read without configuration) and, for CVEs only the kernel
+  // fix data names, by id.
+  std::map<std::int64_t, std::shared_ptr<const StoredCve>> records;
+  std::map<std::string, std::shared_ptr<const StoredCve>> kernel_records;
   std::map<std::string, KevInfo> kev;
   bool kev_loaded = false;
 };
@@ -625,11 +735,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   auto& candidate_cache = cache.candidates;
   const std::map<std::string, KevInfo>& kev = cache.kev;
   // Phase 1, serial (the database connection is not shared between threads): each subject's
-  // candidate list, the configurations it will evaluate decoded, and exact-version lists sorted
-  // where several subjects share them.
-  std::vector<const std::vector<std::shared_ptr<Candidate>>*> cand_of(subjects.size(), nullptr);
-  std::vector<std::size_t> screened_of(subjects.size(), 0);
-  std::map<const void*, unsigned> sharing;
+  // candidates from the product index, and the records and decoded configurations of those whose
+  // configurations are not simple.
+  std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
   std::vector<Candidate*> to_decode;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
@@ -639,13 +747,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       continue;
     }
     bool kernel = s.scheme == Scheme::kernel;
-    // The candidates depend only on the product names; images and fleets repeat products, so
-    // each list (with its decoded configurations) is built once. A kernel's list depends on its
-    // version too: the kernel fix data rules most of the thousands of kernel CVEs out before
-    // their records are read.
-    std::string cache_key(to_string(s.scheme));
-    for (const auto& k : s.keys) cache_key += "|" + k;
-    if (kernel) cache_key += "#kernel@" + s.version;
     if (kernel && !kernel_loaded) {
       for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
       std::set<std::string> ids;
@@ -658,55 +759,55 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     if (kernel)
       if (std::string branch = kernel_branch(s.version); kd.branches.insert(branch).second)
         for (auto& f : db_.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
-    // Whether the affected answer is yes or no does not depend on NVD knowing the CVE (only the
-    // confidence of a yes does), so the screen can run on identifiers alone.
-    auto ruled_out = [&](const std::string& id) {
-      if (!kernel) return false;
-      auto kv = kernel_verdict(kd, id, s.version, true);
-      return kv && !kv->affected;
-    };
+    // The candidates depend only on the product names: images and fleets repeat products, and
+    // each list is read once.
+    std::string cache_key(to_string(s.scheme));
+    for (const auto& k : s.keys) cache_key += "|" + k;
     auto cached = candidate_cache.find(cache_key);
     if (cached == candidate_cache.end()) {
       CandidateList list;
-      std::map<std::int64_t, std::string> rows;
-      for (const auto& [v, p] : s.cpes)
-        for (auto& [rowid, id] : db_.cves_for_product(v, p)) rows.emplace(rowid, std::move(id));
-      std::set<std::string> seen_ids;
-      for (const auto& [rowid, id] : rows) {
-        if (!seen_ids.insert(id).second) continue;
-        if (ruled_out(id)) {
-          ++list.screened;
-          continue;
-        }
-        if (auto cve = db_.cve_by_rowid(rowid)) list.items.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
-      }
-      if (kernel) {
-        for (const auto& id : kd.ids) {
-          if (!seen_ids.insert(id).second) continue;
-          if (ruled_out(id)) {
-            ++list.screened;
-            continue;
+      std::map<std::int64_t, std::size_t> at;
+      for (const auto& [v, p] : s.cpes) {
+        std::string_view vendor = list.arena.keep(v), product = list.arena.keep(p);
+        for (auto& row : db_.product_rows(v, p)) {
+          auto [it, fresh] = at.emplace(row.rowid, list.items.size());
+          if (fresh) {
+            list.items.emplace_back();
+            list.items.back().rowid = row.rowid;
+            list.items.back().id = std::move(row.cve_id);
           }
-          auto cve = db_.cve_by_id(id);
-          if (!cve) {
-            StoredCve bare;
-            bare.id = id;
-            cve = std::move(bare);
-          }
-          list.items.push_back(std::make_shared<Candidate>(Candidate{std::move(*cve)}));
+          IndexedCve& ic = list.items[it->second];
+          // Entries that do not decode are left to the configurations themselves.
+          if (!row.simple || !ProductEntryReader::valid(row.entries)) ic.simple = false;
+          if (ic.simple) ic.segments.push_back({list.arena.keep(row.entries), vendor, product});
         }
       }
+      std::sort(list.items.begin(), list.items.end(),
+                [](const IndexedCve& a, const IndexedCve& b) { return a.rowid < b.rowid; });
+      if (kernel) list.items.reserve(list.items.size() + kd.ids.size());  // `ids` views the items' ids
+      std::set<std::string_view> ids;
+      for (auto& ic : list.items) {
+        ids.insert(ic.id);
+        if (!ic.simple) ic.segments.clear();
+      }
+      // Kernel CVEs NVD does not file under the kernel are decided by the fix data alone.
+      if (kernel)
+        for (const auto& id : kd.ids)
+          if (!ids.count(id)) {
+            list.items.emplace_back();
+            list.items.back().id = id;
+          }
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
     }
-    cand_of[si] = &cached->second.items;
-    ++sharing[cand_of[si]];
-    screened_of[si] = cached->second.screened;
-    for (const auto& cand : cached->second.items) {
-      if (cand->decoded) continue;
+    cand_of[si] = &cached->second;
+    for (auto& ic : cached->second.items) {
+      if (ic.simple || ic.full) continue;
       // Kernel CVEs the fix data decides need no configuration.
-      if (kernel && kernel_verdict(kd, cand->cve.id, s.version, true)) continue;
-      cand->decoded = true;
-      to_decode.push_back(cand.get());
+      if (kernel && kernel_verdict(kd, ic.id, s.version, true)) continue;
+      if (auto cve = db_.cve_by_rowid(ic.rowid)) {
+        ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), false, {}, {}});
+        to_decode.push_back(ic.full.get());
+      }
     }
   }
   // Decoding configurations is the costly part of preparing candidates, and each is independent.
@@ -714,34 +815,120 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     Candidate& cand = *to_decode[i];
     if (auto cfg = unpack_configurations(cand.cve.packed_config)) cand.configs = std::move(*cfg);
     for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
-  });
-  // Exact-version lists shared by several subjects are sorted once, under the scheme of the first
-  // subject that shares them (subjects sharing a list share their product, hence its scheme).
-  std::vector<std::pair<Candidate*, Scheme>> to_sort;
-  for (std::size_t si = 0; si < subjects.size(); ++si) {
-    if (!cand_of[si] || sharing[cand_of[si]] < 2) continue;
-    for (const auto& cand : *cand_of[si]) {
-      bool any = false;
-      for (auto& sc : cand->simple)
-        if (!sc.sorted && sc.exact.size() > 8) {
-          sc.sorted = true;  // claimed here; sorted below
-          any = true;
-        }
-      if (any) to_sort.emplace_back(cand.get(), subjects[si].scheme);
-    }
-  }
-  tbb::parallel_for(std::size_t{0}, to_sort.size(), [&](std::size_t i) {
-    const Scheme scheme = to_sort[i].second;
-    for (auto& sc : to_sort[i].first->simple)
-      if (sc.sorted && sc.exact.size() > 8)
-        std::stable_sort(sc.exact.begin(), sc.exact.end(), [&](const auto& x, const auto& y) {
-          return compare_versions(scheme, x.first, y.first) < 0;
-        });
+    cand.decoded = true;
   });
 
-  // Phase 2, parallel: every subject evaluated on its own; only read-only data is shared.
-  std::vector<std::vector<VulnMatch>> per_subject(subjects.size());
+  // Phase 2, parallel: every subject decided on its own; only read-only data is shared. The
+  // candidates of one subject are independent too (a kernel has thousands): chunks of them run in
+  // parallel and are merged in order, so the result does not depend on scheduling.
+  struct Pending {
+    const IndexedCve* ic = nullptr;
+    VulnMatch m;
+    std::shared_ptr<const StoredCve> cve;
+  };
+  std::vector<std::vector<Pending>> pending(subjects.size());
   std::vector<MatchStats> per_stats(subjects.size());
+  auto decide = [&](std::size_t si) {
+    if (!cand_of[si]) return;
+    const Subject& s = subjects[si];
+    bool kernel = s.scheme == Scheme::kernel;
+    const auto& cands = cand_of[si]->items;
+    const std::size_t n_cands = cands.size();
+    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n_cands / 64));
+    std::vector<std::vector<Pending>> chunk_out(n_chunks);
+    tbb::parallel_for(std::size_t{0}, n_chunks, [&](std::size_t chunk) {
+      std::vector<Pending>& out = chunk_out[chunk];
+      std::vector<std::pair<ProductEntry, unsigned>> scratch;
+      for (std::size_t ci = chunk * n_cands / n_chunks; ci < (chunk + 1) * n_cands / n_chunks; ++ci) {
+        const IndexedCve& ic = cands[ci];
+        VulnMatch m;
+        bool decided = false;
+        if (kernel) {
+          // Whether NVD knows a CVE changes only the confidence of a yes (set when the record is read).
+          if (auto kv = kernel_verdict(kd, ic.id, s.version, true)) {
+            if (!kv->affected) continue;  // upstream data says this version is not affected
+            m.matcher = "linux-kernel-cves";
+            m.confidence = kv->confidence;
+            m.found = "linux-kernel-cves fix data";
+            m.reason = kv->reason;
+            decided = true;
+          }
+        }
+        if (!decided) {
+          Eval best;
+          if (ic.simple) {
+            best = evaluate_indexed(ic, s, scratch);
+          } else if (ic.full) {
+            const Candidate& cand = *ic.full;
+            Evaluator ev(s, subjects, by_cpe);
+            for (std::size_t k = 0; k < cand.configs.size(); ++k) {
+              const SimpleConfig& sc = cand.simple[k];
+              Eval e = sc.simple ? evaluate_simple(sc, s) : ev.configuration(cand.configs[k]);
+              if (!e.self_hit || e.state == Tri::no) continue;
+              auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
+              if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+            }
+          }
+          if (!best.self_hit) continue;
+          m.matcher = "nvd-cpe";
+          m.found = best.criteria + " " + best.range;
+          if (best.all_versions) {
+            m.confidence = "low";
+            m.reason = "NVD names every version of the product as vulnerable";
+          } else if (best.state == Tri::unknown) {
+            m.confidence = "medium";
+            std::string plat;
+            for (std::size_t i = 0; i < best.unverified.size() && i < 3; ++i)
+              plat += (i ? ", " : "") + best.unverified[i];
+            if (best.unverified.size() > 3) plat += fmt::format(" and {} more", best.unverified.size() - 3);
+            m.reason = fmt::format("{} is in the vulnerable range ({}); the configuration also requires a platform "
+                                   "that cannot be verified from the firmware: {}",
+                                   s.version, best.range, plat);
+          } else {
+            m.confidence = "high";
+            m.reason = fmt::format("{} is in the vulnerable range ({})", s.version, best.range);
+          }
+        }
+        out.push_back({&ic, std::move(m), nullptr});
+      }
+    });
+    per_stats[si].candidates += n_cands;
+    for (auto& part : chunk_out)
+      for (auto& p : part) pending[si].push_back(std::move(p));
+  };
+  tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { decide(si); });
+
+  // Serial: the records of the matched CVEs only (a fraction of the candidates), once per Matcher.
+  for (std::size_t si = 0; si < subjects.size(); ++si)
+    for (auto& p : pending[si]) {
+      const IndexedCve& ic = *p.ic;
+      if (ic.full) {
+        p.cve = std::shared_ptr<const StoredCve>(ic.full, &ic.full->cve);
+      } else if (ic.rowid != 0) {
+        auto it = cache.records.find(ic.rowid);
+        if (it == cache.records.end()) {
+          auto cve = db_.cve_by_rowid(ic.rowid, true);
+          it = cache.records.emplace(ic.rowid, cve ? std::make_shared<const StoredCve>(std::move(*cve)) : nullptr).first;
+        }
+        p.cve = it->second;
+      } else {
+        auto it = cache.kernel_records.find(ic.id);
+        if (it == cache.kernel_records.end()) {
+          auto cve = db_.cve_by_id(ic.id);
+          if (!cve) {
+            StoredCve bare;
+            bare.id = ic.id;
+            cve = std::move(bare);
+          }
+          it = cache.kernel_records.emplace(ic.id, std::make_shared<const StoredCve>(std::move(*cve))).first;
+        }
+        p.cve = it->second;
+      }
+    }
+
+  // Phase 3, parallel: the matches completed from the records, and ruled out where the record's
+  // description says the component is not affected.
+  std::vector<std::vector<VulnMatch>> per_subject(subjects.size());
   auto evaluate = [&](std::size_t si) {
     if (!cand_of[si]) return;
     const Subject& s = subjects[si];
@@ -755,108 +942,16 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     std::string searched;
     for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
     searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
-
-    // The candidates of one subject are independent too (a kernel has thousands): chunks of them
-    // run in parallel and are merged in order, so the result does not depend on scheduling.
-    const auto& cands = *cand_of[si];
-    const std::size_t n_cands = cands.size();
-    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n_cands / 64));
-    std::vector<std::vector<VulnMatch>> chunk_out(n_chunks);
-    std::vector<MatchStats> chunk_stats(n_chunks);
-    std::vector<VulnMatch>& subject_out = out;
-    MatchStats& subject_stats = st;
-    tbb::parallel_for(std::size_t{0}, n_chunks, [&](std::size_t chunk) {
-    std::vector<VulnMatch>& out = chunk_out[chunk];
-    MatchStats& st = chunk_stats[chunk];
-    for (std::size_t ci_ = chunk * n_cands / n_chunks; ci_ < (chunk + 1) * n_cands / n_chunks; ++ci_) {
-      const auto& cand = cands[ci_];
-      const StoredCve& cve = cand->cve;
-      ++st.candidates;
-      VulnMatch m;
-      bool decided = false;
-      if (kernel) {
-        if (auto kv = kernel_verdict(kd, cve.id, s.version, !cve.published.empty() || !cve.packed_config.empty())) {
-          if (!kv->affected) continue;  // upstream data says this version is not affected
-          m.matcher = "linux-kernel-cves";
+    for (auto& p : pending[si]) {
+      if (!p.cve) continue;
+      const StoredCve& cve = *p.cve;
+      VulnMatch m = std::move(p.m);
+      if (kernel && m.matcher == "linux-kernel-cves")
+        if (auto kv = kernel_verdict(kd, cve.id, s.version, !cve.published.empty() || !cve.packed_config.empty() ||
+                                                                p.ic->rowid != 0)) {
           m.confidence = kv->confidence;
-          m.found = "linux-kernel-cves fix data";
           m.reason = kv->reason;
-          decided = true;
         }
-      }
-      if (!decided) {
-        Evaluator ev(s, subjects, by_cpe);
-        Eval best;
-        for (std::size_t ci = 0; ci < cand->configs.size(); ++ci) {
-          const Configuration& conf = cand->configs[ci];
-          const SimpleConfig& sc = cand->simple[ci];
-          if (sc.simple) {
-            Eval e;
-            for (const CpeMatch* mp : sc.linear) {
-              if (!names_subject(mp->criteria, s.keys)) continue;
-              EntryHit h = entry_matches(*mp, s);
-              if (!h.hit || (e.self_hit && !e.all_versions)) continue;
-              e.state = Tri::yes;
-              e.self_hit = true;
-              e.all_versions = h.all_versions;
-              e.criteria = mp->criteria;
-              e.range = h.range;
-            }
-            if ((!e.self_hit || e.all_versions) && !sc.exact.empty()) {
-              const SimpleConfig& msc = sc;
-              auto take = [&](const std::pair<std::string, const CpeMatch*>& x) {
-                if (!names_subject(x.second->criteria, s.keys)) return false;
-                e.state = Tri::yes;
-                e.self_hit = true;
-                e.all_versions = false;
-                e.criteria = x.second->criteria;
-                e.range = "version " + x.first;
-                return true;
-              };
-              if (msc.sorted) {
-                auto it = std::lower_bound(msc.exact.begin(), msc.exact.end(), s.version,
-                                           [&](const auto& a, const std::string& v) {
-                                             return compare_versions(s.scheme, a.first, v) < 0;
-                                           });
-                for (; it != msc.exact.end() && compare_versions(s.scheme, it->first, s.version) == 0; ++it)
-                  if (take(*it)) break;
-              } else {
-                for (const auto& x : msc.exact)
-                  if (may_be_equal(s.scheme, x.first, s.version) && compare_versions(s.scheme, x.first, s.version) == 0 &&
-                      take(x))
-                    break;
-              }
-            }
-            if (!e.self_hit) continue;
-            auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
-            if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
-            continue;
-          }
-          Eval e = ev.configuration(conf);
-          if (!e.self_hit || e.state == Tri::no) continue;
-          auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
-          if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
-        }
-        if (!best.self_hit) continue;
-        m.matcher = "nvd-cpe";
-        m.found = best.criteria + " " + best.range;
-        if (best.all_versions) {
-          m.confidence = "low";
-          m.reason = "NVD names every version of the product as vulnerable";
-        } else if (best.state == Tri::unknown) {
-          m.confidence = "medium";
-          std::string plat;
-          for (std::size_t i = 0; i < best.unverified.size() && i < 3; ++i)
-            plat += (i ? ", " : "") + best.unverified[i];
-          if (best.unverified.size() > 3) plat += fmt::format(" and {} more", best.unverified.size() - 3);
-          m.reason = fmt::format("{} is in the vulnerable range ({}); the configuration also requires a platform that "
-                                 "cannot be verified from the firmware: {}",
-                                 s.version, best.range, plat);
-        } else {
-          m.confidence = "high";
-          m.reason = fmt::format("{} is in the vulnerable range ({})", s.version, best.range);
-        }
-      }
       fill_match(m, c, cve, kev, std::nullopt);  // EPSS is joined at the end, for matches only
       m.searched = searched;
       if (m.matcher == "nvd-cpe" && !cve.description.empty()) {
@@ -934,18 +1029,11 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       else ++st.ruled_out;
       out.push_back(std::move(m));
     }
-    });
-    for (std::size_t k = 0; k < n_chunks; ++k) {
-      subject_stats.candidates += chunk_stats[k].candidates;
-      subject_stats.matched += chunk_stats[k].matched;
-      subject_stats.ruled_out += chunk_stats[k].ruled_out;
-      for (auto& m : chunk_out[k]) subject_out.push_back(std::move(m));
-    }
   };
   tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { evaluate(si); });
   std::vector<VulnMatch> out;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
-    st.candidates += per_stats[si].candidates + screened_of[si];
+    st.candidates += per_stats[si].candidates;
     st.matched += per_stats[si].matched;
     st.ruled_out += per_stats[si].ruled_out;
     for (auto& m : per_subject[si]) out.push_back(std::move(m));

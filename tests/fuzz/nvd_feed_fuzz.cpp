@@ -1,5 +1,6 @@
-// The NVD feed parser (JSON 1.1 and API 2.0) and the stored-configuration round trip on arbitrary
-// bytes: a record either parses completely or the document is an error; never a crash.
+// The NVD feed parser (JSON 1.1 and API 2.0), the stored-configuration round trip and the product
+// index entries on arbitrary bytes: a record either parses completely or the document is an
+// error; every indexed entry gives back its criteria; never a crash.
 #include <cstdint>
 #include <string>
 
@@ -18,9 +19,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto packed = pack_configurations(rec.configurations);
     auto back = unpack_configurations(packed);
     if (!back || back->size() != rec.configurations.size()) __builtin_trap();
-    (void)vulnerable_products(rec.configurations);
+    for (const auto& a : affected_products(rec.configurations)) {
+      if (!a.simple) continue;
+      if (!ProductEntryReader::valid(a.entries)) __builtin_trap();
+      ProductEntryReader reader(a.entries);
+      ProductEntry e;
+      while (reader.next(e)) {
+        if (e.config >= rec.configurations.size()) __builtin_trap();
+        std::string crit = e.criteria(a.vendor, a.product);
+        bool found = false;
+        for (const auto& n : rec.configurations[e.config].nodes)
+          for (const auto& m : n.matches) found = found || m.criteria == crit;
+        if (!found) __builtin_trap();
+      }
+    }
   });
   if (r && r->records != n) __builtin_trap();
-  (void)unpack_configurations(std::string_view(reinterpret_cast<const char*>(data), size));
+  std::string_view raw(reinterpret_cast<const char*>(data), size);
+  (void)unpack_configurations(raw);
+  ProductEntryReader reader(raw);
+  ProductEntry e;
+  std::string_view ver, upd;
+  while (reader.next(e)) e.version_update(ver, upd);
+  (void)ProductEntryReader::valid(raw);
   return 0;
 }

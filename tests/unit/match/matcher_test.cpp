@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
 #include <zlib.h>
 
 #include <filesystem>
@@ -67,6 +68,30 @@ Component comp(const std::string& id, const std::string& version, const std::str
   if (!cpe_vp.empty()) c.cpe = "cpe:2.3:" + cpe_vp + ":" + version + ":*:*:*:*:*:*:*";
   return c;
 }
+
+// Runs SQL on a database file directly (what an older version, or damage, would have left).
+void exec_sql(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+// Everything a report says about each match, in order.
+std::vector<std::string> match_keys(const std::vector<VulnMatch>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms)
+    out.push_back(fmt::format("{} {} {} {} {} {} | {} | {} | {}", m.cve, m.component_ref, static_cast<int>(m.status),
+                              m.confidence, m.matcher, m.justification, m.found, m.reason, m.searched));
+  return out;
+}
+
+// The product index without its entries: every candidate is decided from its configurations.
+const char* kWithoutEntries = "UPDATE affects SET simple = 0, entries = NULL";
 
 const VulnMatch* find(const std::vector<VulnMatch>& ms, const std::string& cve, const std::string& comp_id) {
   for (const auto& x : ms)
@@ -547,6 +572,98 @@ TEST_F(MatchFixture, MatcherReusedAcrossCallsAnswersLikeAFreshOne) {
   EXPECT_GT(total, 6u);  // the comparison is about real matches
 }
 
+TEST_F(MatchFixture, ProductIndexAnswersLikeTheConfigurations) {
+  const std::vector<Component> comps = {
+      comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("widget", "1.4", "a:acme:widget"),
+      comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"),          comp("busybox", "1.19.4", "a:busybox:busybox"),
+      comp("openssl", "1.0.2g", "a:openssl:openssl"),            comp("linux-kernel", "4.10", "o:linux:linux_kernel")};
+  auto indexed = match_keys(run(comps));
+  exec_sql(db_path, kWithoutEntries);
+  EXPECT_EQ(match_keys(run(comps)), indexed);
+  EXPECT_GT(indexed.size(), 6u);
+}
+
+// A database written before the product index carried entries (schema 1) is refused for reading
+// with the way out named, and converted in place by opening it for writing.
+TEST_F(MatchFixture, Schema1DatabaseIsUpgraded) {
+  const std::vector<Component> comps = {comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"),
+                                        comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"),
+                                        comp("busybox", "1.19.4", "a:busybox:busybox")};
+  auto before = match_keys(run(comps));
+  exec_sql(db_path,
+           "CREATE TABLE a1(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL);"
+           "INSERT INTO a1 SELECT vendor, product, cve FROM affects; DROP TABLE affects; ALTER TABLE a1 RENAME TO "
+           "affects; CREATE INDEX affects_cve ON affects(cve); PRAGMA user_version = 1;");
+  auto old = VulnDb::open(db_path, false);
+  ASSERT_FALSE(old);
+  EXPECT_NE(old.error().message.find("iotaudit db upgrade"), std::string::npos) << old.error().message;
+  {
+    auto up = VulnDb::open(db_path, true);
+    ASSERT_TRUE(up) << up.error().message;
+  }
+  EXPECT_EQ(match_keys(run(comps)), before);
+  EXPECT_GE(before.size(), 3u);
+}
+
+TEST(MatchDb, ProductEntriesGiveBackTheirCriteria) {
+  auto entry = [](std::string crit, std::string end_excl = "") {
+    CpeMatch x;
+    x.criteria = std::move(crit);
+    x.vulnerable = true;
+    x.end_excluding = std::move(end_excl);
+    return x;
+  };
+  ConfigNode n1;
+  n1.matches = {entry("cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*", "4.9"),
+                entry("cpe:2.3:a:acme:other:1.0:*:*:*:*:*:*:*"),
+                entry("cpe:2.3:o:linux:linux_kernel:2.6.12:rc2:*:*:*:*:*:*"),
+                entry("cpe:2.3:o:linux:linux_kernel:1.0\\:beta:*:*:*:*:*:*:*"),
+                entry("cpe:2.3:o:linux:linux_kernel:3.0:*:*:*:*:*:arm:*"),
+                entry("cpe:2.3:o:linux:linux_kernel:3.1:*:*:*:*:*:*:x\\:*"),
+                entry("cpe:2.3:o:linux:linux_kernel")};
+  Configuration simple_cfg;
+  simple_cfg.nodes = {n1};
+  // A platform configuration naming only acme:other as vulnerable: the kernel stays simple.
+  Configuration platform;
+  platform.and_op = true;
+  ConfigNode p1, p2;
+  p1.matches = {entry("cpe:2.3:a:acme:other:2.0:*:*:*:*:*:*:*")};
+  p2.matches = {entry("cpe:2.3:h:acme:box:-:*:*:*:*:*:*:*")};
+  p2.matches[0].vulnerable = false;
+  platform.nodes = {p1, p2};
+  auto products = affected_products({simple_cfg, platform});
+  ASSERT_EQ(products.size(), 2u);
+  const AffectedProduct& kernel = products[0].product == "linux_kernel" ? products[0] : products[1];
+  const AffectedProduct& other = products[0].product == "linux_kernel" ? products[1] : products[0];
+  ASSERT_TRUE(kernel.simple);
+  EXPECT_FALSE(other.simple);  // named as vulnerable by the AND configuration
+  EXPECT_TRUE(other.entries.empty());
+  ASSERT_TRUE(ProductEntryReader::valid(kernel.entries));
+  ProductEntryReader reader(kernel.entries);
+  ProductEntry e;
+  std::vector<std::uint32_t> ordinals;
+  std::vector<std::string> seen;
+  while (reader.next(e)) {
+    std::string crit = e.criteria("linux", "linux_kernel");
+    seen.push_back(crit);
+    ordinals.push_back(e.ordinal);
+    EXPECT_EQ(e.config, 0u);
+    std::string_view ver, upd;
+    e.version_update(ver, upd);
+    EXPECT_EQ(ver, cpe_attributes(crit, 3, 3)) << crit;
+    EXPECT_EQ(upd, cpe_attributes(crit, 4, 4)) << crit;
+  }
+  EXPECT_TRUE(reader.ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{n1.matches[0].criteria, n1.matches[2].criteria, n1.matches[3].criteria,
+                                            n1.matches[4].criteria, n1.matches[5].criteria, n1.matches[6].criteria}));
+  EXPECT_EQ(ordinals, (std::vector<std::uint32_t>{0, 2, 3, 4, 5, 6}));
+  EXPECT_LT(kernel.entries.size(), 140u);  // names and trailing ANY attributes are not stored
+  // Damaged entries are refused, never read past.
+  for (std::size_t cut = 0; cut < kernel.entries.size(); ++cut)
+    EXPECT_FALSE(ProductEntryReader::valid(kernel.entries.substr(0, cut))) << cut;
+  EXPECT_FALSE(ProductEntryReader::valid(kernel.entries + "x"));
+}
+
 // Real NVD configurations (../shared/realdata): skips when the data is absent.
 TEST(MatchRealNvd, Feed2017) {
   fs::path feed2017 = fs::path(IOTAUDIT_SHARED_DIR) / "realdata/vulndata/nvd-json-1.1-feeds/nvdcve-1.1-2017.json.gz";
@@ -577,6 +694,19 @@ TEST(MatchRealNvd, Feed2017) {
   auto k = matcher.match({comp("linux-kernel", "3.3.8", "o:linux:linux_kernel")});
   EXPECT_FALSE(find(k, "CVE-2017-0309", "linux-kernel"));
   EXPECT_GT(k.size(), 50u);
+  // The product index decides as the full configurations do, on every real record of the year.
+  const std::vector<Component> image = {
+      comp("linux-kernel", "3.3.8", "o:linux:linux_kernel"), comp("linux-kernel", "2.6.36", "o:linux:linux_kernel"),
+      comp("busybox", "1.19.4", "a:busybox:busybox"),          comp("dnsmasq", "2.62", "a:thekelleys:dnsmasq"),
+      comp("openssl", "1.0.1e", "a:openssl:openssl"),          comp("dropbear", "2012.55", "a:matt_johnston:dropbear_ssh_server"),
+      comp("libupnp", "1.6.19", "a:libupnp_project:libupnp"), comp("curl", "7.29.0", "a:haxx:curl")};
+  auto indexed = match_keys(Matcher(**db, *data).match(image));
+  db->reset();
+  exec_sql(dbp, kWithoutEntries);
+  auto again = VulnDb::open(dbp, false);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(match_keys(Matcher(**again, *data).match(image)), indexed);
+  EXPECT_GT(indexed.size(), 100u);
 }
 
 }  // namespace
