@@ -935,7 +935,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     const Component& c = *s.c;
     bool kernel = s.scheme == Scheme::kernel;
     std::vector<VulnMatch>& out = per_subject[si];
-    MatchStats& st = per_stats[si];
+    MatchStats& subject_stats = per_stats[si];
     std::vector<std::string> applets;
     for (const auto& [k, v] : c.properties)
       if (k == "busybox:applets") applets = split_list(v);
@@ -1025,8 +1025,8 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
           }
         }
       }
-      if (m.status == VulnStatus::affected) ++st.matched;
-      else ++st.ruled_out;
+      if (m.status == VulnStatus::affected) ++subject_stats.matched;
+      else ++subject_stats.ruled_out;
       out.push_back(std::move(m));
     }
   };

@@ -73,6 +73,129 @@ void dump_at(std::string& out, const ordered_json& j, std::size_t indent, int de
 
 }  // namespace
 
+void JsonTextWriter::before_value() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (stack_.empty()) return;
+  Level& l = stack_.back();
+  out_ += l.empty ? "\n" : ",\n";
+  l.empty = false;
+  out_.append(indent_ + 2 * stack_.size(), ' ');
+}
+
+void JsonTextWriter::open(char c) {
+  before_value();
+  out_ += c;
+  stack_.push_back({c == '{', true});
+}
+
+void JsonTextWriter::close(char c) {
+  bool empty = stack_.back().empty;
+  stack_.pop_back();
+  if (!empty) {
+    out_ += '\n';
+    out_.append(indent_ + 2 * stack_.size(), ' ');
+  }
+  out_ += c;
+}
+
+void JsonTextWriter::key(std::string_view k) {
+  before_value();
+  string(k);
+  out_ += ": ";
+  after_key_ = true;
+}
+
+void JsonTextWriter::value(std::string_view s) {
+  before_value();
+  string(s);
+}
+
+void JsonTextWriter::value(double d) {
+  before_value();
+  out_ += ordered_json(d).dump();  // nlohmann's own shortest round-trip form ("7.5", "10.0")
+}
+
+void JsonTextWriter::value(long long n) {
+  before_value();
+  out_ += std::to_string(n);
+}
+
+namespace {
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF),
+// which is what dump() accepts.
+bool valid_utf8(std::string_view s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      if (c == 0xe0) lo = 0xa0;
+      if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      if (c == 0xf0) lo = 0x90;
+      if (c == 0xf4) hi = 0x8f;
+    } else {
+      return false;
+    }
+    if (n - i < len) return false;
+    auto c1 = static_cast<unsigned char>(s[i + 1]);
+    if (c1 < lo || c1 > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      auto ck = static_cast<unsigned char>(s[i + k]);
+      if (ck < 0x80 || ck > 0xbf) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace
+
+void JsonTextWriter::string(std::string_view s) {
+  if (!valid_utf8(s)) {
+    out_ += ordered_json(std::string(s)).dump();  // throws, with dump()'s own message
+    return;
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  out_ += '"';
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out_.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out_ += "\\\""; break;
+      case '\\': out_ += "\\\\"; break;
+      case '\b': out_ += "\\b"; break;
+      case '\f': out_ += "\\f"; break;
+      case '\n': out_ += "\\n"; break;
+      case '\r': out_ += "\\r"; break;
+      case '\t': out_ += "\\t"; break;
+      default:
+        out_ += "\\u00";
+        out_ += kHex[c >> 4];
+        out_ += kHex[c & 15];
+    }
+  }
+  out_.append(s.data() + run, s.size() - run);
+  out_ += '"';
+}
+
 std::string dump_pretty(const ordered_json& j) {
   std::string out;
   dump_at(out, j, 0, 0);

@@ -2,6 +2,8 @@
 // JSON documents as text: exactly what nlohmann's dump(2) writes, with the elements of large
 // arrays (a kernel's 1,600 vulnerabilities, a root filesystem's files) serialised in parallel.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -9,5 +11,41 @@ namespace iotaudit::report {
 
 // `j.dump(2)`, byte for byte (strict UTF-8 like dump(): invalid text throws), plus no newline.
 std::string dump_pretty(const nlohmann::ordered_json& j);
+
+// Writes JSON text directly, formatted exactly as dump(2) formats the same document at `indent`
+// (a value nested that deep): for large generated arrays, without building the document first.
+// Strings that are not valid UTF-8 throw as dump() does.
+class JsonTextWriter {
+ public:
+  JsonTextWriter(std::string& out, std::size_t indent) : out_(out), indent_(indent) {}
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  void key(std::string_view k);
+  void value(std::string_view s);
+  void value(const char* s) { value(std::string_view(s)); }
+  void value(double d);
+  void value(long long n);
+  // "key": value, for the common case.
+  template <class T>
+  void member(std::string_view k, const T& v) {
+    key(k);
+    value(v);
+  }
+
+ private:
+  void open(char c);
+  void close(char c);
+  void before_value();
+  void string(std::string_view s);
+  struct Level {
+    bool object = false, empty = true;
+  };
+  std::string& out_;
+  std::size_t indent_;
+  std::vector<Level> stack_;
+  bool after_key_ = false;
+};
 
 }  // namespace iotaudit::report

@@ -4,6 +4,9 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <tbb/parallel_for.h>
+
+#include "report/json_text.hpp"
 
 namespace iotaudit::report {
 
@@ -70,77 +73,145 @@ std::string iso_date_time(const std::string& s) {
   return out + "Z";
 }
 
-ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
-  ordered_json out = ordered_json::array();
+namespace {
+
+void write_vulnerability(JsonTextWriter& w, const std::vector<const VulnMatch*>& list, const std::string& ref) {
+  const VulnMatch& m = *list.front();
+  w.begin_object();
+  w.member("bom-ref", ref);
+  w.member("id", m.cve);
+  w.key("source");
+  w.begin_object();
+  w.member("name", "NVD");
+  w.member("url", "https://nvd.nist.gov/vuln/detail/" + m.cve);
+  w.end_object();
+  if (m.cvss3_score >= 0 || m.cvss2_score >= 0) {
+    w.key("ratings");
+    w.begin_array();
+    if (m.cvss3_score >= 0) {
+      w.begin_object();
+      w.key("source");
+      w.begin_object();
+      w.member("name", "NVD");
+      w.end_object();
+      w.member("score", m.cvss3_score);
+      w.member("severity", lower(m.severity.empty() ? "unknown" : m.severity));
+      w.member("method", m.cvss3_version == "3.0" ? "CVSSv3" : "CVSSv31");
+      w.member("vector", m.cvss3_vector);
+      w.end_object();
+    }
+    if (m.cvss2_score >= 0) {
+      w.begin_object();
+      w.key("source");
+      w.begin_object();
+      w.member("name", "NVD");
+      w.end_object();
+      w.member("score", m.cvss2_score);
+      w.member("method", "CVSSv2");
+      w.member("vector", m.cvss2_vector);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  std::vector<long long> cwes;
+  for (const auto& c : m.cwes)
+    if (c.rfind("CWE-", 0) == 0 && c.size() > 4 && std::isdigit(static_cast<unsigned char>(c[4])))
+      cwes.push_back(std::stoi(c.substr(4)));
+  if (!cwes.empty()) {
+    w.key("cwes");
+    w.begin_array();
+    for (long long c : cwes) w.value(c);
+    w.end_array();
+  }
+  if (!m.description.empty()) w.member("description", m.description);
+  if (auto p = iso_date_time(m.published); !p.empty()) w.member("published", p);
+  if (auto u = iso_date_time(m.modified); !u.empty()) w.member("updated", u);
+  if (m.status != VulnStatus::affected) {
+    w.key("analysis");
+    w.begin_object();
+    w.member("state", "not_affected");
+    if (auto j = cdx_justification(m.justification); !j.empty()) w.member("justification", j);
+    w.member("detail", m.reason);
+    w.end_object();
+  }
+  w.key("affects");
+  w.begin_array();
+  for (const auto* x : list) {
+    w.begin_object();
+    w.member("ref", x->component_ref);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("properties");
+  w.begin_array();
+  auto prop = [&](std::string_view name, std::string_view value) {
+    w.begin_object();
+    w.member("name", name);
+    w.member("value", value);
+    w.end_object();
+  };
+  prop("iotaudit:matcher", m.matcher);
+  prop("iotaudit:confidence", m.confidence);
+  prop("iotaudit:searched", m.searched);
+  prop("iotaudit:found", m.found);
+  prop("iotaudit:reason", m.reason);
+  if (m.kev) {
+    prop("iotaudit:cisa_kev", "true");
+    prop("iotaudit:cisa_kev_date_added", m.kev_date_added);
+  }
+  if (m.epss >= 0) {
+    prop("iotaudit:epss", fmt::format("{}", m.epss));
+    prop("iotaudit:epss_percentile", fmt::format("{}", m.epss_percentile));
+  }
+  w.end_array();
+  w.end_object();
+}
+
+}  // namespace
+
+std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches, std::size_t indent) {
   // One entry per (CVE, status): CycloneDX puts the analysis on the vulnerability, so affected and
   // ruled-out components of the same CVE become separate entries.
   std::map<std::pair<std::string, std::string>, std::vector<const VulnMatch*>> groups;
-  std::vector<std::pair<std::string, std::string>> order;
+  std::vector<std::pair<const std::pair<std::string, std::string>*, std::string>> order;  // group, bom-ref
   for (const auto& m : matches) {
     std::string key = m.suppressed_by_vex ? "vex:" + m.justification + ":" + m.vex_detail
                       : m.status == VulnStatus::affected ? "affected"
                                                          : "ruled-out:" + m.justification + ":" + m.reason;
-    auto k = std::make_pair(m.cve, key);
-    if (!groups.count(k)) order.push_back(k);
-    groups[k].push_back(&m);
+    auto [it, fresh] = groups.try_emplace(std::make_pair(m.cve, std::move(key)));
+    if (fresh) order.emplace_back(&it->first, std::string());
+    it->second.push_back(&m);
   }
   std::set<std::string> refs_used;
-  for (const auto& k : order) {
-    const auto& list = groups[k];
-    const VulnMatch& m = *list.front();
-    ordered_json v;
-    std::string ref = fmt::format("vuln:{}", m.cve);
-    for (int n = 2; !refs_used.insert(ref).second; ++n) ref = fmt::format("vuln:{}#{}", m.cve, n);
-    v["bom-ref"] = ref;
-    v["id"] = m.cve;
-    v["source"] = {{"name", "NVD"}, {"url", "https://nvd.nist.gov/vuln/detail/" + m.cve}};
-    ordered_json ratings = ordered_json::array();
-    if (m.cvss3_score >= 0)
-      ratings.push_back({{"source", {{"name", "NVD"}}},
-                         {"score", m.cvss3_score},
-                         {"severity", lower(m.severity.empty() ? "unknown" : m.severity)},
-                         {"method", m.cvss3_version == "3.0" ? "CVSSv3" : "CVSSv31"},
-                         {"vector", m.cvss3_vector}});
-    if (m.cvss2_score >= 0)
-      ratings.push_back({{"source", {{"name", "NVD"}}}, {"score", m.cvss2_score}, {"method", "CVSSv2"},
-                         {"vector", m.cvss2_vector}});
-    if (!ratings.empty()) v["ratings"] = std::move(ratings);
-    ordered_json cwes = ordered_json::array();
-    for (const auto& c : m.cwes)
-      if (c.rfind("CWE-", 0) == 0 && c.size() > 4 && std::isdigit(static_cast<unsigned char>(c[4])))
-        cwes.push_back(std::stoi(c.substr(4)));
-    if (!cwes.empty()) v["cwes"] = std::move(cwes);
-    if (!m.description.empty()) v["description"] = m.description;
-    if (auto p = iso_date_time(m.published); !p.empty()) v["published"] = p;
-    if (auto u = iso_date_time(m.modified); !u.empty()) v["updated"] = u;
-    if (m.status != VulnStatus::affected) {
-      ordered_json a;
-      a["state"] = "not_affected";
-      if (auto j = cdx_justification(m.justification); !j.empty()) a["justification"] = j;
-      a["detail"] = m.reason;
-      v["analysis"] = std::move(a);
-    }
-    ordered_json affects = ordered_json::array();
-    for (const auto* x : list) affects.push_back({{"ref", x->component_ref}});
-    v["affects"] = std::move(affects);
-    ordered_json props = ordered_json::array();
-    props.push_back({{"name", "iotaudit:matcher"}, {"value", m.matcher}});
-    props.push_back({{"name", "iotaudit:confidence"}, {"value", m.confidence}});
-    props.push_back({{"name", "iotaudit:searched"}, {"value", m.searched}});
-    props.push_back({{"name", "iotaudit:found"}, {"value", m.found}});
-    props.push_back({{"name", "iotaudit:reason"}, {"value", m.reason}});
-    if (m.kev) {
-      props.push_back({{"name", "iotaudit:cisa_kev"}, {"value", "true"}});
-      props.push_back({{"name", "iotaudit:cisa_kev_date_added"}, {"value", m.kev_date_added}});
-    }
-    if (m.epss >= 0) {
-      props.push_back({{"name", "iotaudit:epss"}, {"value", fmt::format("{}", m.epss)}});
-      props.push_back({{"name", "iotaudit:epss_percentile"}, {"value", fmt::format("{}", m.epss_percentile)}});
-    }
-    v["properties"] = std::move(props);
-    out.push_back(std::move(v));
+  for (auto& [k, ref] : order) {
+    ref = fmt::format("vuln:{}", k->first);
+    for (int n = 2; !refs_used.insert(ref).second; ++n) ref = fmt::format("vuln:{}#{}", k->first, n);
   }
+  // Each entry is written on its own (a kernel has 1,600), in parallel, then joined in order.
+  std::vector<std::string> parts(order.size());
+  tbb::parallel_for(std::size_t{0}, order.size(), [&](std::size_t i) {
+    JsonTextWriter w(parts[i], indent + 2);
+    write_vulnerability(w, groups.find(*order[i].first)->second, order[i].second);
+  });
+  if (parts.empty()) return "[]";
+  std::size_t total = 4 + indent;
+  for (const auto& p : parts) total += p.size() + indent + 4;
+  std::string out;
+  out.reserve(total);
+  out += "[\n";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += ",\n";
+    out.append(indent + 2, ' ');
+    out += parts[i];
+  }
+  out += '\n';
+  out.append(indent, ' ');
+  out += ']';
   return out;
+}
+
+ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
+  return ordered_json::parse(cyclonedx_vulnerabilities_text(matches, 0));
 }
 
 ordered_json sarif_log(const SarifInput& in) {

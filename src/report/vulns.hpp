@@ -14,6 +14,9 @@ namespace iotaudit::report {
 
 // The CycloneDX `vulnerabilities` array: one entry per CVE, affecting every component it matched.
 nlohmann::ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches);
+// The same array as text, exactly as dump(2) writes it nested at `indent` (entries written in
+// parallel, without building the document).
+std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches, std::size_t indent);
 
 struct SarifInput {
   std::string tool_version;

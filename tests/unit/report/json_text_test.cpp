@@ -1,9 +1,11 @@
 // dump_pretty writes what nlohmann's dump(2) writes, whichever parts it serialises in parallel.
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 #include "report/json_text.hpp"
+#include "report/vulns.hpp"
 
 namespace iotaudit::report {
 namespace {
@@ -51,6 +53,126 @@ TEST(DumpPretty, InvalidUtf8ThrowsLikeDump) {
   for (int i = 0; i < 100; ++i) doc["items"].push_back(i == 77 ? std::string("bad \xff byte") : std::string("ok"));
   EXPECT_THROW((void)doc.dump(2), ordered_json::type_error);
   EXPECT_THROW((void)dump_pretty(doc), ordered_json::type_error);
+}
+
+// Writes `j` through JsonTextWriter (the test's own walk of the document).
+void write(JsonTextWriter& w, const ordered_json& j) {
+  if (j.is_object()) {
+    w.begin_object();
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      w.key(it.key());
+      write(w, it.value());
+    }
+    w.end_object();
+  } else if (j.is_array()) {
+    w.begin_array();
+    for (const auto& x : j) write(w, x);
+    w.end_array();
+  } else if (j.is_string()) {
+    w.value(j.get_ref<const std::string&>());
+  } else if (j.is_number_float()) {
+    w.value(j.get<double>());
+  } else {
+    w.value(j.get<long long>());
+  }
+}
+
+TEST(JsonTextWriter, WritesWhatDumpWrites) {
+  ordered_json doc;
+  doc["list"] = ordered_json::array();
+  for (int i = 0; i < 40; ++i) {
+    ordered_json v = vulnerability(i);
+    v.erase("flag");
+    v.erase("nothing");
+    v["scores"] = ordered_json::array({0.1, 10.0, 7.5, 1e-7, 123456789.0, -2.25});
+    v["count"] = -i;
+    doc["list"].push_back(std::move(v));
+  }
+  doc["empty"] = ordered_json::object();
+  for (std::size_t indent : {0u, 2u, 6u}) {
+    std::string text;
+    JsonTextWriter w(text, indent);
+    write(w, doc);
+    std::string want;
+    std::string dumped = doc.dump(2);
+    // dump(2) nested `indent` deep: every line after the first moves right.
+    for (char c : dumped) {
+      want += c;
+      if (c == '\n') want.append(indent, ' ');
+    }
+    EXPECT_EQ(text, want) << indent;
+  }
+}
+
+// Every escape dump() makes, and its refusal of malformed UTF-8, on random byte strings.
+TEST(JsonTextWriter, StringsEscapedAndValidatedAsDumpDoes) {
+  std::mt19937 rng(20261205);
+  const std::string alphabet[] = {"a", "\"", "\\", "\n", "\t", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x9c\x93",
+                                  "\xf0\x9f\x98\x80", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe2\x82",
+                                  "\xff", "\x80", "\xf5", "\xe0\x80\x80", "\xf0\x80\x80\x80"};
+  int thrown = 0;
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    int parts = static_cast<int>(rng() % 6);
+    for (int k = 0; k < parts; ++k) s += alphabet[rng() % std::size(alphabet)];
+    std::string want;
+    bool want_throw = false;
+    try {
+      want = ordered_json(s).dump();
+    } catch (const ordered_json::type_error&) {
+      want_throw = true;
+    }
+    std::string got;
+    JsonTextWriter w(got, 0);
+    if (want_throw) {
+      EXPECT_THROW(w.value(s), ordered_json::type_error) << "string " << n;
+      ++thrown;
+    } else {
+      w.value(s);
+      EXPECT_EQ(got, want);
+    }
+  }
+  EXPECT_GT(thrown, 500);  // both kinds of string were tried
+  EXPECT_LT(thrown, 2800);
+}
+
+TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
+  std::vector<VulnMatch> ms(3);
+  for (std::size_t i = 0; i < ms.size(); ++i) {
+    VulnMatch& m = ms[i];
+    m.cve = i == 2 ? "CVE-2020-0001" : "CVE-2020-000" + std::to_string(i);
+    m.component_ref = "component:c@1." + std::to_string(i);
+    m.cvss3_score = 9.8;
+    m.cvss3_vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H";
+    m.cvss3_version = "3.1";
+    m.severity = "CRITICAL";
+    m.cvss2_score = i == 1 ? -1 : 10.0;
+    m.cvss2_vector = "AV:N/AC:L/Au:N/C:C/I:C/A:C";
+    m.cwes = {"CWE-787", "NVD-CWE-Other"};
+    m.description = "A \"flaw\"\nin c.";
+    m.published = "2020-01-02T03:04Z";
+    m.matcher = "nvd-cpe";
+    m.confidence = "high";
+    m.status = i == 2 ? VulnStatus::not_affected : VulnStatus::affected;
+    m.justification = i == 2 ? "code_not_present" : "";
+    m.reason = "in range";
+    m.kev = i == 0;
+    m.kev_date_added = "2021-11-03";
+    m.epss = i == 0 ? 0.5 : -1;
+    m.epss_percentile = 0.97;
+  }
+  ordered_json j = cyclonedx_vulnerabilities(ms);
+  ASSERT_EQ(j.size(), 3u);  // the ruled-out entry of CVE-2020-0001 is its own entry
+  EXPECT_EQ(j[2]["bom-ref"], "vuln:CVE-2020-0001#2");
+  EXPECT_EQ(j[0]["ratings"].size(), 2u);
+  EXPECT_EQ(j[1]["ratings"].size(), 1u);
+  EXPECT_EQ(j[0]["cwes"], ordered_json::array({787}));
+  EXPECT_EQ(j[2]["analysis"]["state"], "not_affected");
+  EXPECT_EQ(cyclonedx_vulnerabilities_text(ms, 0), j.dump(2));
+  ordered_json doc;
+  doc["vulnerabilities"] = j;
+  EXPECT_NE(doc.dump(2).find(cyclonedx_vulnerabilities_text(ms, 2)), std::string::npos);
+  EXPECT_EQ(cyclonedx_vulnerabilities_text({}, 2), "[]");
 }
 
 }  // namespace
