@@ -530,8 +530,10 @@ Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool creat
     TRY(db->exec(fmt::format("PRAGMA user_version={}", kSchemaVersion).c_str()));
   }
   (void)db->exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
-  // Matching reads thousands of rows: map the file instead of copying it through read().
-  if (!create) (void)db->exec("PRAGMA mmap_size=1073741824;");
+  // Reads go through SQLite's page cache, not a memory map of the file: matching reads a few
+  // thousand scattered pages, and on virtual machines a page fault (about 10 us, each mapping 16
+  // pages around the one touched) costs more than a read() of the page: 116 -> 103 ms for the
+  // TL-WR841N SBOM (bench/vulndb_speed.md).
   auto st = std::make_unique<Statements>();
   sqlite3* d = db->db_;
   st->sources.prepare(d, "SELECT name, kind, format, data_date, imported_at, sha256, records FROM source ORDER BY id");
@@ -793,11 +795,24 @@ std::string VulnDb::latest_modified() {
   return s && s.step() == SQLITE_ROW ? s.col_text(0) : "";
 }
 
-std::vector<ProductRow> VulnDb::product_rows(const std::string& vendor, const std::string& product) {
-  std::vector<ProductRow> out;
+void VulnDb::product_rows(const std::string& vendor, const std::string& product,
+                          const std::function<void(const ProductRow&)>& row) {
   auto& s = st_->by_product.reset().text(1, vendor).text(2, product);
-  while (s.step() == SQLITE_ROW) out.push_back({s.col_int(0), s.col_text(1), s.col_int(2) != 0, s.col_blob(3)});
-  return out;
+  sqlite3_stmt* q = s.get();
+  auto view = [&](int i, bool blob) {
+    const void* p = blob ? sqlite3_column_blob(q, i) : sqlite3_column_text(q, i);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(q, i)))
+             : std::string_view();
+  };
+  while (s.step() == SQLITE_ROW) {
+    ProductRow r;
+    r.rowid = s.col_int(0);
+    r.cve_id = view(1, false);
+    r.simple = s.col_int(2) != 0;
+    r.entries = view(3, true);
+    row(r);
+  }
+  s.reset();
 }
 
 namespace {

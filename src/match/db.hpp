@@ -4,6 +4,7 @@
 // EPSS scores and the upstream Linux kernel fix ranges. Imports run in one transaction, so a
 // failed import leaves the previous contents intact.
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <memory>
 #include <optional>
@@ -105,12 +106,12 @@ class TextArena {
   std::size_t used_ = 0, cap_ = 0;
 };
 
-// A product index row as the matcher reads it.
+// A product index row as the matcher reads it: views valid during the callback only.
 struct ProductRow {
   std::int64_t rowid = 0;
-  std::string cve_id;
+  std::string_view cve_id;
   bool simple = false;
-  std::string entries;
+  std::string_view entries;
 };
 
 // One affected package of an OSV record, under the CVE (or, without one, the OSV id) it describes.
@@ -166,7 +167,8 @@ class VulnDb {
   // The CVEs naming vendor:product as vulnerable (rejected records excluded), by row id, with
   // their entries naming it: candidates are screened and simple configurations decided before
   // any record is read.
-  std::vector<ProductRow> product_rows(const std::string& vendor, const std::string& product);
+  void product_rows(const std::string& vendor, const std::string& product,
+                    const std::function<void(const ProductRow&)>& row);
   // A record; without_config leaves packed_config empty (the product index decided the match).
   std::optional<StoredCve> cve_by_rowid(std::int64_t rowid, bool without_config = false);
   std::optional<StoredCve> cve_by_id(const std::string& cve_id);

@@ -769,18 +769,18 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       std::map<std::int64_t, std::size_t> at;
       for (const auto& [v, p] : s.cpes) {
         std::string_view vendor = list.arena.keep(v), product = list.arena.keep(p);
-        for (auto& row : db_.product_rows(v, p)) {
+        db_.product_rows(v, p, [&](const ProductRow& row) {
           auto [it, fresh] = at.emplace(row.rowid, list.items.size());
           if (fresh) {
             list.items.emplace_back();
             list.items.back().rowid = row.rowid;
-            list.items.back().id = std::move(row.cve_id);
+            list.items.back().id = std::string(row.cve_id);
           }
           IndexedCve& ic = list.items[it->second];
           // Entries that do not decode are left to the configurations themselves.
           if (!row.simple || !ProductEntryReader::valid(row.entries)) ic.simple = false;
           if (ic.simple) ic.segments.push_back({list.arena.keep(row.entries), vendor, product});
-        }
+        });
       }
       std::sort(list.items.begin(), list.items.end(),
                 [](const IndexedCve& a, const IndexedCve& b) { return a.rowid < b.rowid; });
