@@ -1,6 +1,7 @@
 #include "match/matcher.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <memory>
 
 #include <tbb/parallel_for.h>
@@ -595,6 +596,15 @@ Result<MatchData> MatchData::builtin() {
 namespace {
 
 // A CVE naming one of a subject's products, as the product index gives it.
+// The entries of an indexed CVE, decoded in configuration order; each exact version unescaped,
+// and the exact versions of a configuration with many sorted under the product's scheme.
+struct DecodedEntries {
+  std::vector<std::pair<ProductEntry, unsigned>> entries;  // entry, segment
+  std::vector<std::string_view> exact;                     // parallel: the exact version, or empty
+  std::deque<std::string> unescaped;                       // storage for escaped exact versions
+  std::map<std::size_t, std::vector<std::uint32_t>> sorted;  // configuration's first entry -> by version
+};
+
 struct IndexedCve {
   std::int64_t rowid = 0;  // 0: a kernel CVE only the kernel fix data knows of
   std::string id;
@@ -605,6 +615,7 @@ struct IndexedCve {
     std::string_view packed, vendor, product;
   };
   std::vector<Segment> segments;
+  std::unique_ptr<DecodedEntries> decoded;  // kept when several subjects share the list
   std::shared_ptr<Candidate> full;  // not simple: the record and its decoded configurations
 };
 
@@ -613,56 +624,88 @@ struct CandidateList {
   TextArena arena;                // the segments' bytes and names
 };
 
-// The simple configurations of an indexed CVE, evaluated as evaluate_simple() evaluates each:
-// per configuration, the first range (or every-version) entry that holds, then, unless a precise
-// hit was found, the first exact version equal to the subject's; the best configuration is the
-// first precise hit, else the first every-version hit. `scratch` is reused between calls.
-Eval evaluate_indexed(const IndexedCve& ic, const Subject& s, std::vector<std::pair<ProductEntry, unsigned>>& scratch) {
-  Eval best;
-  scratch.clear();
+void decode_entries(const IndexedCve& ic, DecodedEntries& d, Scheme scheme, bool sort) {
+  d.entries.clear();
+  d.exact.clear();
+  d.unescaped.clear();
+  d.sorted.clear();
   for (unsigned k = 0; k < ic.segments.size(); ++k) {
     ProductEntryReader r(ic.segments[k].packed);
     ProductEntry e;
-    while (r.next(e)) scratch.emplace_back(e, k);
+    while (r.next(e)) d.entries.emplace_back(e, k);
   }
   // Entries of several product names (aliases of one product) interleave as in the configuration.
   if (ic.segments.size() > 1)
-    std::stable_sort(scratch.begin(), scratch.end(), [](const auto& a, const auto& b) {
+    std::stable_sort(d.entries.begin(), d.entries.end(), [](const auto& a, const auto& b) {
       return a.first.config != b.first.config ? a.first.config < b.first.config : a.first.ordinal < b.first.ordinal;
     });
-  auto criteria = [&](const std::pair<ProductEntry, unsigned>& x) {
-    const auto& seg = ic.segments[x.second];
-    return x.first.criteria(seg.vendor, seg.product);
+  d.exact.resize(d.entries.size());
+  for (std::size_t k = 0; k < d.entries.size(); ++k) {
+    std::string_view ver;
+    if (!exact_entry(d.entries[k].first, ver)) continue;
+    d.exact[k] = ver.find('\\') == std::string_view::npos ? ver : d.unescaped.emplace_back(cpe_unescape(ver));
+  }
+  if (!sort) return;
+  const std::size_t n = d.entries.size();
+  for (std::size_t i = 0, j = 0; i < n; i = j) {
+    std::vector<std::uint32_t> idx;
+    for (j = i; j < n && d.entries[j].first.config == d.entries[i].first.config; ++j)
+      if (!d.exact[j].empty()) idx.push_back(static_cast<std::uint32_t>(j));
+    if (idx.size() <= 8) continue;
+    std::stable_sort(idx.begin(), idx.end(), [&](std::uint32_t x, std::uint32_t y) {
+      return compare_versions(scheme, d.exact[x], d.exact[y]) < 0;
+    });
+    d.sorted.emplace(i, std::move(idx));
+  }
+}
+
+// The simple configurations of an indexed CVE, evaluated as evaluate_simple() evaluates each:
+// per configuration, the first range (or every-version) entry that holds, then, unless a precise
+// hit was found, the first exact version equal to the subject's; the best configuration is the
+// first precise hit, else the first every-version hit.
+Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subject& s) {
+  Eval best;
+  auto criteria = [&](std::size_t k) {
+    const auto& seg = ic.segments[d.entries[k].second];
+    return d.entries[k].first.criteria(seg.vendor, seg.product);
   };
-  const std::size_t n = scratch.size();
+  const std::size_t n = d.entries.size();
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i;
-    while (j < n && scratch[j].first.config == scratch[i].first.config) ++j;
+    while (j < n && d.entries[j].first.config == d.entries[i].first.config) ++j;
     Eval e;
-    std::string_view ver;
     for (std::size_t k = i; k < j; ++k) {
-      if (exact_entry(scratch[k].first, ver)) continue;
-      EntryHit h = entry_matches(scratch[k].first, s);
+      if (!d.exact[k].empty()) continue;
+      EntryHit h = entry_matches(d.entries[k].first, s);
       if (!h.hit || (e.self_hit && !e.all_versions)) continue;
       e.state = Tri::yes;
       e.self_hit = true;
       e.all_versions = h.all_versions;
-      e.criteria = criteria(scratch[k]);
+      e.criteria = criteria(k);
       e.range = std::move(h.range);
     }
-    if (!e.self_hit || e.all_versions)
-      for (std::size_t k = i; k < j; ++k) {
-        if (!exact_entry(scratch[k].first, ver)) continue;
-        std::string unesc;
-        if (ver.find('\\') != std::string_view::npos) ver = unesc = cpe_unescape(ver);
-        if (!may_be_equal(s.scheme, ver, s.version) || compare_versions(s.scheme, ver, s.version) != 0) continue;
+    if (!e.self_hit || e.all_versions) {
+      std::size_t hit = n;
+      if (auto sorted = d.sorted.find(i); sorted != d.sorted.end()) {
+        const auto& idx = sorted->second;
+        auto it = std::lower_bound(idx.begin(), idx.end(), s.version, [&](std::uint32_t x, const std::string& v) {
+          return compare_versions(s.scheme, d.exact[x], v) < 0;
+        });
+        if (it != idx.end() && compare_versions(s.scheme, d.exact[*it], s.version) == 0) hit = *it;
+      } else {
+        for (std::size_t k = i; k < j && hit == n; ++k)
+          if (!d.exact[k].empty() && may_be_equal(s.scheme, d.exact[k], s.version) &&
+              compare_versions(s.scheme, d.exact[k], s.version) == 0)
+            hit = k;
+      }
+      if (hit != n) {
         e.state = Tri::yes;
         e.self_hit = true;
         e.all_versions = false;
-        e.criteria = criteria(scratch[k]);
-        e.range = "version " + std::string(ver);
-        break;
+        e.criteria = criteria(hit);
+        e.range = "version " + std::string(d.exact[hit]);
       }
+    }
     i = j;
     if (!e.self_hit) continue;
     auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
@@ -738,6 +781,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   // candidates from the product index, and the records and decoded configurations of those whose
   // configurations are not simple.
   std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
+  std::map<const CandidateList*, unsigned> sharing;
   std::vector<Candidate*> to_decode;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
@@ -800,6 +844,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
     }
     cand_of[si] = &cached->second;
+    ++sharing[cand_of[si]];
     for (auto& ic : cached->second.items) {
       if (ic.simple || ic.full) continue;
       // Kernel CVEs the fix data decides need no configuration.
@@ -810,6 +855,20 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       }
     }
   }
+  // Entries of lists several subjects share are decoded once, their long exact-version lists sorted
+  // for bisection (a fleet or a package database has many versions of one product).
+  std::vector<std::pair<IndexedCve*, Scheme>> to_expand;
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    if (!cand_of[si] || sharing[cand_of[si]] < 2) continue;
+    for (auto& ic : cand_of[si]->items)
+      if (ic.simple && !ic.decoded && !ic.segments.empty()) {
+        ic.decoded = std::make_unique<DecodedEntries>();
+        to_expand.emplace_back(&ic, subjects[si].scheme);
+      }
+  }
+  tbb::parallel_for(std::size_t{0}, to_expand.size(), [&](std::size_t i) {
+    decode_entries(*to_expand[i].first, *to_expand[i].first->decoded, to_expand[i].second, true);
+  });
   // Decoding configurations is the costly part of preparing candidates, and each is independent.
   tbb::parallel_for(std::size_t{0}, to_decode.size(), [&](std::size_t i) {
     Candidate& cand = *to_decode[i];
@@ -838,7 +897,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     std::vector<std::vector<Pending>> chunk_out(n_chunks);
     tbb::parallel_for(std::size_t{0}, n_chunks, [&](std::size_t chunk) {
       std::vector<Pending>& out = chunk_out[chunk];
-      std::vector<std::pair<ProductEntry, unsigned>> scratch;
+      DecodedEntries scratch;
       for (std::size_t ci = chunk * n_cands / n_chunks; ci < (chunk + 1) * n_cands / n_chunks; ++ci) {
         const IndexedCve& ic = cands[ci];
         VulnMatch m;
@@ -857,7 +916,12 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         if (!decided) {
           Eval best;
           if (ic.simple) {
-            best = evaluate_indexed(ic, s, scratch);
+            if (ic.decoded) {
+              best = evaluate_indexed(ic, *ic.decoded, s);
+            } else {
+              decode_entries(ic, scratch, s.scheme, false);
+              best = evaluate_indexed(ic, scratch, s);
+            }
           } else if (ic.full) {
             const Candidate& cand = *ic.full;
             Evaluator ev(s, subjects, by_cpe);
