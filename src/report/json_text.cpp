@@ -30,6 +30,29 @@ void append_indented(std::string& out, const std::string& text, std::size_t inde
   }
 }
 
+}  // namespace
+
+void append_array(std::string& out, const std::vector<std::string>& elements, std::size_t indent) {
+  if (elements.empty()) {
+    out += "[]";
+    return;
+  }
+  std::size_t total = 0;
+  for (const auto& p : elements) total += p.size() + indent + 4;
+  out.reserve(out.size() + total + indent + 2);
+  out += "[\n";
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    if (i) out += ",\n";
+    out.append(indent + 2, ' ');
+    out += elements[i];
+  }
+  out += '\n';
+  out.append(indent, ' ');
+  out += ']';
+}
+
+namespace {
+
 void dump_at(std::string& out, const ordered_json& j, std::size_t indent, int depth) {
   if (depth < kMaxSplitDepth && j.is_object() && !j.empty()) {
     out += "{\n";
@@ -54,18 +77,7 @@ void dump_at(std::string& out, const ordered_json& j, std::size_t indent, int de
       append_indented(s, j[i].dump(2), indent + 2);
       parts[i] = std::move(s);
     });
-    std::size_t total = 0;
-    for (const auto& p : parts) total += p.size() + indent + 4;
-    out.reserve(out.size() + total + indent + 2);
-    out += "[\n";
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (i) out += ",\n";
-      out.append(indent + 2, ' ');
-      out += parts[i];
-    }
-    out += '\n';
-    out.append(indent, ' ');
-    out += ']';
+    append_array(out, parts, indent);
     return;
   }
   append_indented(out, j.dump(2), indent);

@@ -193,20 +193,8 @@ std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches
     JsonTextWriter w(parts[i], indent + 2);
     write_vulnerability(w, groups.find(*order[i].first)->second, order[i].second);
   });
-  if (parts.empty()) return "[]";
-  std::size_t total = 4 + indent;
-  for (const auto& p : parts) total += p.size() + indent + 4;
   std::string out;
-  out.reserve(total);
-  out += "[\n";
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += ",\n";
-    out.append(indent + 2, ' ');
-    out += parts[i];
-  }
-  out += '\n';
-  out.append(indent, ' ');
-  out += ']';
+  append_array(out, parts, indent);
   return out;
 }
 
