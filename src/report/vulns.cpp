@@ -262,22 +262,39 @@ ordered_json sarif_log(const SarifInput& in) {
     res["partialFingerprints"] = {{"iotaudit/v1", f->fingerprint}};
     results.push_back(std::move(res));
   }
-  for (const VulnMatch* m : in.vulns) {
+  // Vulnerabilities: rule indices assigned in order (a CVE matching several components has one
+  // rule), then rules and results built in parallel (a kernel has 1,600) and appended in order.
+  std::vector<std::size_t> vuln_rule(in.vulns.size());
+  std::vector<bool> new_rule(in.vulns.size(), false);
+  for (std::size_t i = 0; i < in.vulns.size(); ++i) {
+    const std::string& id = in.vulns[i]->cve;
+    auto it = rule_index.find(id);
+    if (it == rule_index.end()) {
+      it = rule_index.emplace(id, rule_index.size()).first;
+      new_rule[i] = true;
+    }
+    vuln_rule[i] = it->second;
+  }
+  std::vector<ordered_json> vuln_rules(in.vulns.size()), vuln_results(in.vulns.size());
+  tbb::parallel_for(std::size_t{0}, in.vulns.size(), [&](std::size_t i) {
+    const VulnMatch* m = in.vulns[i];
     double score = best_score(*m);
-    ordered_json rule;
-    rule["id"] = m->cve;
-    rule["shortDescription"] = {{"text", m->cve}};
-    rule["fullDescription"] = {{"text", m->description.empty() ? m->cve : m->description}};
-    rule["helpUri"] = "https://nvd.nist.gov/vuln/detail/" + m->cve;
-    rule["help"] = {{"text", fmt::format("Update {} to a release outside the vulnerable range, or state in a VEX "
-                                         "document why the vulnerability does not apply.", m->component_id)}};
-    ordered_json rp = {{"tags", ordered_json::array({"security", "vulnerability"})}};
-    if (score >= 0) rp["security-severity"] = fmt::format("{:.1f}", score);
-    rule["properties"] = std::move(rp);
-    std::size_t idx = add_rule(m->cve, std::move(rule));
+    if (new_rule[i]) {
+      ordered_json rule;
+      rule["id"] = m->cve;
+      rule["shortDescription"] = {{"text", m->cve}};
+      rule["fullDescription"] = {{"text", m->description.empty() ? m->cve : m->description}};
+      rule["helpUri"] = "https://nvd.nist.gov/vuln/detail/" + m->cve;
+      rule["help"] = {{"text", fmt::format("Update {} to a release outside the vulnerable range, or state in a VEX "
+                                           "document why the vulnerability does not apply.", m->component_id)}};
+      ordered_json rp = {{"tags", ordered_json::array({"security", "vulnerability"})}};
+      if (score >= 0) rp["security-severity"] = fmt::format("{:.1f}", score);
+      rule["properties"] = std::move(rp);
+      vuln_rules[i] = std::move(rule);
+    }
     ordered_json res;
     res["ruleId"] = m->cve;
-    res["ruleIndex"] = idx;
+    res["ruleIndex"] = vuln_rule[i];
     Severity s = score < 0 ? Severity::medium : score >= 9 ? Severity::critical : score >= 7 ? Severity::high
                                             : score >= 4   ? Severity::medium
                                                            : Severity::low;
@@ -301,7 +318,11 @@ ordered_json sarif_log(const SarifInput& in) {
     res["partialFingerprints"] = {{"iotaudit/v1", m->cve + "|" + m->component_ref}};
     if (m->status != VulnStatus::affected)
       res["suppressions"] = ordered_json::array({{{"kind", "external"}, {"justification", m->reason}}});
-    results.push_back(std::move(res));
+    vuln_results[i] = std::move(res);
+  });
+  for (std::size_t i = 0; i < in.vulns.size(); ++i) {
+    if (new_rule[i]) rules.push_back(std::move(vuln_rules[i]));
+    results.push_back(std::move(vuln_results[i]));
   }
   ordered_json driver = {{"name", "iotaudit"},
                          {"version", in.tool_version},
