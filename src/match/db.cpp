@@ -853,13 +853,6 @@ std::optional<EpssEntry> VulnDb::epss(const std::string& cve_id) {
   return e;
 }
 
-std::vector<KernelFix> VulnDb::all_kernel_fixes() {
-  std::vector<KernelFix> out;
-  Stmt s(db_, "SELECT cve_id, branch, fixed FROM kernel_fix");
-  while (s && s.step() == SQLITE_ROW) out.push_back({s.col_text(0), s.col_text(1), s.col_text(2)});
-  return out;
-}
-
 std::vector<KernelFix> VulnDb::kernel_fixes_on(const std::string& branch) {
   std::vector<KernelFix> out;
   Stmt s(db_, "SELECT cve_id, fixed FROM kernel_fix WHERE branch = ?1");

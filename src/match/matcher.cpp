@@ -345,7 +345,6 @@ struct SimpleConfig {
 
 struct Candidate {
   StoredCve cve;
-  bool decoded = false;
   std::vector<Configuration> configs;
   std::vector<SimpleConfig> simple;  // parallel to configs
 };
@@ -850,7 +849,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       // Kernel CVEs the fix data decides need no configuration.
       if (kernel && kernel_verdict(kd, ic.id, s.version, true)) continue;
       if (auto cve = db_.cve_by_rowid(ic.rowid)) {
-        ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), false, {}, {}});
+        ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), {}, {}});
         to_decode.push_back(ic.full.get());
       }
     }
@@ -874,7 +873,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     Candidate& cand = *to_decode[i];
     if (auto cfg = unpack_configurations(cand.cve.packed_config)) cand.configs = std::move(*cfg);
     for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
-    cand.decoded = true;
   });
 
   // Phase 2, parallel: every subject decided on its own; only read-only data is shared. The

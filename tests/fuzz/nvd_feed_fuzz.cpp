@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (e.config >= rec.configurations.size()) __builtin_trap();
         std::string crit = e.criteria(a.vendor, a.product);
         bool found = false;
-        for (const auto& n : rec.configurations[e.config].nodes)
-          for (const auto& m : n.matches) found = found || m.criteria == crit;
+        for (const auto& node : rec.configurations[e.config].nodes)
+          for (const auto& m : node.matches) found = found || m.criteria == crit;
         if (!found) __builtin_trap();
       }
     }
