@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `iotaudit match` on several SBOMs (--output-dir): every report is byte for byte the report of a
 # run on that SBOM alone, names that collide are numbered, an unreadable SBOM is reported (exit 3)
-# without stopping the others, and the usage errors are refused.
+# without stopping the others, and the usage errors are refused. A database of the older schema is
+# refused with the way out named, and `db upgrade` converts it to one that answers the same.
 #   check_batch.sh IOTAUDIT_BINARY SOURCE_DIR WORK_DIR
 set -euo pipefail
 bin=$(realpath "$1") src=$(realpath "$2") work=$3
@@ -48,4 +49,21 @@ rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" --output-dir "$work/o
 rc=0; "$bin" match -q --db "$work/v.db" "$work/a/cam.cdx.json" "$work/other.json" --output-dir "$work/o3" \
   --fail-on low 2>/dev/null || rc=$?
 [[ $rc -eq 1 ]] || fail "--fail-on low over the batch: expected exit 1, got $rc"
+# Schema 1: the product index without entries.
+python3 - "$work/v.db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.executescript("""CREATE TABLE a1(vendor TEXT NOT NULL, product TEXT NOT NULL, cve INTEGER NOT NULL);
+INSERT INTO a1 SELECT vendor, product, cve FROM affects; DROP TABLE affects; ALTER TABLE a1 RENAME TO affects;
+CREATE INDEX affects_cve ON affects(cve); PRAGMA user_version = 1;""")
+db.commit()
+PY
+rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" -o "$work/old.json" 2>"$work/old.err" || rc=$?
+[[ $rc -eq 3 ]] || fail "schema 1 database: expected exit 3, got $rc"
+grep -q "iotaudit db upgrade" "$work/old.err" || fail "the way out is not named: $(cat "$work/old.err")"
+"$bin" db upgrade --db "$work/v.db" 2>/dev/null || fail "db upgrade failed"
+"$bin" match -q --db "$work/v.db" "$work/other.json" -o "$work/upgraded.json"
+cmp -s "$work/upgraded.json" "$work/out/other.vulns.cdx.json" || fail "the upgraded database answers differently"
+rc=0; "$bin" db upgrade --db "$work/missing.db" 2>/dev/null || rc=$?
+[[ $rc -eq 3 && ! -e "$work/missing.db" ]] || fail "db upgrade of a missing file: expected exit 3 and no file, got $rc"
 echo "batch match: ok"
