@@ -160,6 +160,22 @@ struct Eval {
   std::vector<std::string> unverified;  // platform entries nobody could check
 };
 
+// The subject satisfied a vulnerable entry of a simple configuration.
+void own_hit(Eval& e, std::string criteria, std::string range, bool all_versions) {
+  e.state = Tri::yes;
+  e.self_hit = true;
+  e.all_versions = all_versions;
+  e.criteria = std::move(criteria);
+  e.range = std::move(range);
+}
+
+// How strongly a configuration's result says the subject is vulnerable: a sure result over an
+// unverifiable platform, a precise entry over an every-version one. The first best one is kept.
+int rank(const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); }
+void keep_best(Eval& best, Eval&& e) {
+  if (e.self_hit && e.state != Tri::no && (!best.self_hit || rank(e) > rank(best))) best = std::move(e);
+}
+
 class Evaluator {
  public:
   Evaluator(const Subject& self, const std::vector<Subject>& all,
@@ -389,21 +405,13 @@ Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
     if (!names_subject(mp->criteria, s.keys)) continue;
     EntryHit h = entry_matches(*mp, s);
     if (!h.hit || (e.self_hit && !e.all_versions)) continue;
-    e.state = Tri::yes;
-    e.self_hit = true;
-    e.all_versions = h.all_versions;
-    e.criteria = mp->criteria;
-    e.range = std::move(h.range);
+    own_hit(e, mp->criteria, std::move(h.range), h.all_versions);
   }
   if ((!e.self_hit || e.all_versions) && !sc.exact.empty())
     for (const auto& [ver, mp] : sc.exact)
       if (may_be_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0 &&
           names_subject(mp->criteria, s.keys)) {
-        e.state = Tri::yes;
-        e.self_hit = true;
-        e.all_versions = false;
-        e.criteria = mp->criteria;
-        e.range = "version " + ver;
+        own_hit(e, mp->criteria, "version " + ver, false);
         break;
       }
   return e;
@@ -677,11 +685,7 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
       if (!d.exact[k].empty()) continue;
       EntryHit h = entry_matches(d.entries[k].first, s);
       if (!h.hit || (e.self_hit && !e.all_versions)) continue;
-      e.state = Tri::yes;
-      e.self_hit = true;
-      e.all_versions = h.all_versions;
-      e.criteria = criteria(k);
-      e.range = std::move(h.range);
+      own_hit(e, criteria(k), std::move(h.range), h.all_versions);
     }
     if (!e.self_hit || e.all_versions) {
       std::size_t hit = n;
@@ -697,18 +701,10 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
               compare_versions(s.scheme, d.exact[k], s.version) == 0)
             hit = k;
       }
-      if (hit != n) {
-        e.state = Tri::yes;
-        e.self_hit = true;
-        e.all_versions = false;
-        e.criteria = criteria(hit);
-        e.range = "version " + std::string(d.exact[hit]);
-      }
+      if (hit != n) own_hit(e, criteria(hit), "version " + std::string(d.exact[hit]), false);
     }
     i = j;
-    if (!e.self_hit) continue;
-    auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
-    if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+    keep_best(best, std::move(e));
   }
   return best;
 }
@@ -925,10 +921,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
             Evaluator ev(s, subjects, by_cpe);
             for (std::size_t k = 0; k < cand.configs.size(); ++k) {
               const SimpleConfig& sc = cand.simple[k];
-              Eval e = sc.simple ? evaluate_simple(sc, s) : ev.configuration(cand.configs[k]);
-              if (!e.self_hit || e.state == Tri::no) continue;
-              auto rank = [](const Eval& x) { return (x.state == Tri::yes ? 2 : 0) + (x.all_versions ? 0 : 1); };
-              if (!best.self_hit || rank(e) > rank(best)) best = std::move(e);
+              keep_best(best, sc.simple ? evaluate_simple(sc, s) : ev.configuration(cand.configs[k]));
             }
           }
           if (!best.self_hit) continue;

@@ -86,31 +86,24 @@ void write_vulnerability(JsonTextWriter& w, const std::vector<const VulnMatch*>&
   w.member("url", "https://nvd.nist.gov/vuln/detail/" + m.cve);
   w.end_object();
   if (m.cvss3_score >= 0 || m.cvss2_score >= 0) {
+    auto rating = [&](double score, std::string_view severity, std::string_view method, std::string_view vector) {
+      w.begin_object();
+      w.key("source");
+      w.begin_object();
+      w.member("name", "NVD");
+      w.end_object();
+      w.member("score", score);
+      if (!severity.empty()) w.member("severity", severity);
+      w.member("method", method);
+      w.member("vector", vector);
+      w.end_object();
+    };
     w.key("ratings");
     w.begin_array();
-    if (m.cvss3_score >= 0) {
-      w.begin_object();
-      w.key("source");
-      w.begin_object();
-      w.member("name", "NVD");
-      w.end_object();
-      w.member("score", m.cvss3_score);
-      w.member("severity", lower(m.severity.empty() ? "unknown" : m.severity));
-      w.member("method", m.cvss3_version == "3.0" ? "CVSSv3" : "CVSSv31");
-      w.member("vector", m.cvss3_vector);
-      w.end_object();
-    }
-    if (m.cvss2_score >= 0) {
-      w.begin_object();
-      w.key("source");
-      w.begin_object();
-      w.member("name", "NVD");
-      w.end_object();
-      w.member("score", m.cvss2_score);
-      w.member("method", "CVSSv2");
-      w.member("vector", m.cvss2_vector);
-      w.end_object();
-    }
+    if (m.cvss3_score >= 0)
+      rating(m.cvss3_score, lower(m.severity.empty() ? "unknown" : m.severity),
+             m.cvss3_version == "3.0" ? "CVSSv3" : "CVSSv31", m.cvss3_vector);
+    if (m.cvss2_score >= 0) rating(m.cvss2_score, "", "CVSSv2", m.cvss2_vector);
     w.end_array();
   }
   std::vector<long long> cwes;
