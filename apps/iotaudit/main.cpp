@@ -571,17 +571,10 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
     for (const auto& t : targets) {
       std::string out_text;
       if (t.format == "cyclonedx") {
-        // The SBOM as it came, with its vulnerabilities (written directly: a kernel has 1,600) in
-        // place of any it had.
+        // The SBOM as it came, with its vulnerabilities in place of any it had.
         auto doc = nlohmann::ordered_json::parse(text);
-        static const std::string kSlot = "\x01iotaudit:vulnerabilities\x01";
-        doc["vulnerabilities"] = kSlot;
-        out_text = report::dump_pretty(doc);
-        // A string in the SBOM cannot hold a raw newline, so only the top-level member matches.
-        const std::string token = "\"\\u0001iotaudit:vulnerabilities\\u0001\"";  // kSlot as dump() writes it
-        std::size_t at = out_text.find("\n  \"vulnerabilities\": " + token);
-        if (at == std::string::npos) throw std::logic_error("vulnerabilities slot not found");
-        out_text.replace(out_text.find(token, at), token.size(), report::cyclonedx_vulnerabilities_text(matches, 2));
+        doc["vulnerabilities"] = report::kVulnerabilitiesSlot;
+        out_text = report::dump_cyclonedx(doc, matches);
       } else {
         report::SarifInput si;
         si.tool_version = IOTAUDIT_VERSION;

@@ -327,9 +327,9 @@ void write_cyclonedx(const ScanResult& r, const Options& opt, std::ostream& os) 
     deps.push_back({{"ref", fmt::format("component:{}@{}", c.id, c.version)}, {"dependsOn", on}});
   }
   j["dependencies"] = deps;
-  if (!r.facts.vulns.empty()) j["vulnerabilities"] = cyclonedx_vulnerabilities(r.facts.vulns);
+  if (!r.facts.vulns.empty()) j["vulnerabilities"] = kVulnerabilitiesSlot;
   add_attestation(r, j);
-  os << dump_pretty(j) << "\n";
+  os << dump_cyclonedx(j, r.facts.vulns) << "\n";
 }
 
 void write_spdx(const ScanResult& r, const Options& opt, std::ostream& os) {

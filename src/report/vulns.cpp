@@ -191,8 +191,17 @@ std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches
   return out;
 }
 
-ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches) {
-  return ordered_json::parse(cyclonedx_vulnerabilities_text(matches, 0));
+const char* const kVulnerabilitiesSlot = "\x01iotaudit:vulnerabilities\x01";
+
+std::string dump_cyclonedx(const ordered_json& doc, const std::vector<VulnMatch>& matches) {
+  std::string out = dump_pretty(doc);
+  // The slot as dump() writes it, as a top-level member: a string value cannot hold a raw
+  // newline, so text inside the document never matches.
+  const std::string token = "\"\\u0001iotaudit:vulnerabilities\\u0001\"";
+  std::size_t at = out.find("\n  \"vulnerabilities\": " + token);
+  if (at == std::string::npos) return out;
+  out.replace(out.find(token, at), token.size(), cyclonedx_vulnerabilities_text(matches, 2));
+  return out;
 }
 
 ordered_json sarif_log(const SarifInput& in) {

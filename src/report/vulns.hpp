@@ -12,11 +12,16 @@
 
 namespace iotaudit::report {
 
-// The CycloneDX `vulnerabilities` array: one entry per CVE, affecting every component it matched.
-nlohmann::ordered_json cyclonedx_vulnerabilities(const std::vector<VulnMatch>& matches);
-// The same array as text, exactly as dump(2) writes it nested at `indent` (entries written in
-// parallel, without building the document).
+// The CycloneDX `vulnerabilities` array: one entry per CVE, affecting every component it matched,
+// as text exactly as dump(2) writes it nested at `indent` (entries written in parallel, without
+// building them as a document: a kernel has 1,600).
 std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches, std::size_t indent);
+
+// Where the array goes in a CycloneDX document being built: `doc["vulnerabilities"] =
+// kVulnerabilitiesSlot`; dump_cyclonedx() then writes the document with the array in that place
+// (dump(2) text, no trailing newline). A document without the slot is dumped as it is.
+extern const char* const kVulnerabilitiesSlot;
+std::string dump_cyclonedx(const nlohmann::ordered_json& doc, const std::vector<VulnMatch>& matches);
 
 struct SarifInput {
   std::string tool_version;

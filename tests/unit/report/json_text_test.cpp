@@ -161,7 +161,7 @@ TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
     m.epss = i == 0 ? 0.5 : -1;
     m.epss_percentile = 0.97;
   }
-  ordered_json j = cyclonedx_vulnerabilities(ms);
+  ordered_json j = ordered_json::parse(cyclonedx_vulnerabilities_text(ms, 0));
   ASSERT_EQ(j.size(), 3u);  // the ruled-out entry of CVE-2020-0001 is its own entry
   EXPECT_EQ(j[2]["bom-ref"], "vuln:CVE-2020-0001#2");
   EXPECT_EQ(j[0]["ratings"].size(), 2u);
@@ -169,9 +169,20 @@ TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
   EXPECT_EQ(j[0]["cwes"], ordered_json::array({787}));
   EXPECT_EQ(j[2]["analysis"]["state"], "not_affected");
   EXPECT_EQ(cyclonedx_vulnerabilities_text(ms, 0), j.dump(2));
-  ordered_json doc;
-  doc["vulnerabilities"] = j;
-  EXPECT_NE(doc.dump(2).find(cyclonedx_vulnerabilities_text(ms, 2)), std::string::npos);
+  // In a document: the array where the slot is, members before and after it untouched, and a
+  // string that looks like the slot left alone.
+  ordered_json doc, want;
+  for (auto* d : {&doc, &want}) {
+    (*d)["bomFormat"] = "CycloneDX";
+    (*d)["note"] = std::string(kVulnerabilitiesSlot);
+  }
+  doc["vulnerabilities"] = kVulnerabilitiesSlot;
+  want["vulnerabilities"] = j;
+  for (auto* d : {&doc, &want}) (*d)["after"] = ordered_json::array({1, 2});
+  EXPECT_EQ(dump_cyclonedx(doc, ms), want.dump(2));
+  doc["vulnerabilities"] = kVulnerabilitiesSlot;
+  want["vulnerabilities"] = ordered_json::array();
+  EXPECT_EQ(dump_cyclonedx(doc, {}), want.dump(2));
   EXPECT_EQ(cyclonedx_vulnerabilities_text({}, 2), "[]");
 }
 
