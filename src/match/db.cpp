@@ -597,10 +597,7 @@ void VulnDb::end_read() { (void)exec("COMMIT"); }
 
 Status VulnDb::begin() { return exec("BEGIN IMMEDIATE"); }
 
-Status VulnDb::commit() {
-  TRY(finish_import());
-  return exec("COMMIT");
-}
+Status VulnDb::commit() { return exec("COMMIT"); }
 
 void VulnDb::rollback() {
   // Statements still holding results would make ROLLBACK fail.
@@ -609,8 +606,6 @@ void VulnDb::rollback() {
     if (*s) s->reset();
   (void)exec("ROLLBACK");
 }
-
-Status VulnDb::finish_import() { return {}; }
 
 // Schema 1 indexed (vendor, product, cve) only: the entries are rebuilt from every stored
 // configuration, in one transaction.

@@ -154,8 +154,6 @@ class VulnDb {
   Status put_epss(const EpssEntry& e, const std::string& date);
   Status put_kernel_fix(const KernelFix& f);
   Status put_kernel_range(const KernelRange& r);
-  // Builds the indexes deferred during a first import.
-  Status finish_import();
 
   // ---- queries ----
   // One read transaction around many queries: the shared lock is taken once, not per statement.
