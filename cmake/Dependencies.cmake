@@ -17,6 +17,8 @@ pkg_check_modules(EXT2FS REQUIRED IMPORTED_TARGET ext2fs)
 find_package(BZip2 REQUIRED)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(LZ4 REQUIRED IMPORTED_TARGET liblz4)
+# Digests (SHA-256, SHA-1, MD5): nettle; also what libarchive.a uses for its own.
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 # Component classifiers: one Vectorscan database for every pattern, RE2 to capture versions.
 pkg_check_modules(HS REQUIRED IMPORTED_TARGET libhs)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
@@ -70,9 +72,10 @@ iotaudit_dep(dep::lz4 ARCHIVES lz4 FALLBACK PkgConfig::LZ4)
 iotaudit_dep(dep::zstd ARCHIVES zstd LIBS Threads::Threads FALLBACK PkgConfig::ZSTD)
 iotaudit_dep(dep::squashfs ARCHIVES squashfs LIBS dep::lz4 dep::zlib dep::lzma dep::zstd Threads::Threads
              FALLBACK PkgConfig::SQUASHFS)
+iotaudit_dep(dep::nettle ARCHIVES nettle FALLBACK PkgConfig::NETTLE)
 # Only the format readers iotaudit enables are linked from libarchive.a (not XAR, hence no
 # libxml2 and ICU); its digests come from nettle (nettle-dev).
-iotaudit_dep(dep::archive ARCHIVES archive nettle LIBS dep::lz4 dep::bz2 dep::zstd dep::lzma dep::zlib
+iotaudit_dep(dep::archive ARCHIVES archive LIBS dep::nettle dep::lz4 dep::bz2 dep::zstd dep::lzma dep::zlib
              FALLBACK PkgConfig::LIBARCHIVE)
 iotaudit_dep(dep::ext2fs ARCHIVES ext2fs com_err FALLBACK PkgConfig::EXT2FS)
 iotaudit_dep(dep::hs ARCHIVES hs FALLBACK PkgConfig::HS)

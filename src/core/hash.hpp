@@ -1,4 +1,5 @@
 #pragma once
+#include <initializer_list>
 #include <string>
 
 #include "core/bytes.hpp"
@@ -11,5 +12,9 @@ std::string md5_hex(ByteView data);   // likewise
 std::string base64(ByteView data);
 // The raw SHA-256 digest.
 std::string sha256_raw(ByteView data);
+// Raw digests of the concatenation of `parts`.
+std::string sha256_raw(std::initializer_list<ByteView> parts);
+std::string sha1_raw(std::initializer_list<ByteView> parts);
+std::string md5_raw(std::initializer_list<ByteView> parts);
 std::string hex_u64(std::uint64_t v);  // "0x1c0000"
 }  // namespace iotaudit

@@ -22,6 +22,8 @@
 
 #include <fmt/format.h>
 
+#include "core/hash.hpp"
+
 namespace iotaudit::formats {
 
 namespace {
@@ -117,10 +119,8 @@ std::string base64_encode(const std::uint8_t* p, std::size_t n, bool pad) {
 }
 
 std::string sha256_fingerprint(ByteView blob) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(blob.data(), blob.size(), md, &len, EVP_sha256(), nullptr);
-  return "SHA256:" + base64_encode(md, len, false);
+  const std::string md = sha256_raw(blob);
+  return "SHA256:" + base64_encode(reinterpret_cast<const unsigned char*>(md.data()), md.size(), false);
 }
 
 // ---- OpenSSL key and certificate descriptions ------------------------------------------------

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -26,14 +27,18 @@ struct Candidate {
 
 // Finds every signature hit of every unpacker in `view`.
 // All magics of all unpackers, indexed by their first two bytes, so that carving is one pass over
-// the blob whatever the number of signatures (one memmem pass per magic was the hot spot).
+// the blob whatever the number of signatures (one memmem pass per magic was the hot spot). A bit
+// per two-byte key says whether any magic starts with it; the magics themselves sit in one array
+// sorted by key. (A vector per key, 65,536 of them, cost a 1.5 MiB table built and faulted in by
+// every run: up to 380 page faults, a quarter of a small image's extraction.)
 struct MagicIndex {
   struct Entry {
+    std::uint16_t key;
     std::size_t unpacker;
     const Magic* magic;
   };
-  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(65536 / 64, 0);
-  std::vector<std::vector<Entry>> buckets = std::vector<std::vector<Entry>>(65536);
+  std::array<std::uint64_t, 65536 / 64> bits{};
+  std::vector<Entry> entries;  // sorted by key, then registry order
   std::uint64_t max_offset = 0;  // the largest offset of a magic inside its structure
 
   MagicIndex() {
@@ -44,9 +49,19 @@ struct MagicIndex {
         auto key = static_cast<std::uint16_t>(static_cast<std::uint8_t>(m.bytes[0]) |
                                               (static_cast<std::uint8_t>(m.bytes[1]) << 8));
         bits[key >> 6] |= std::uint64_t{1} << (key & 63);
-        buckets[key].push_back({u, &m});
+        entries.push_back({key, u, &m});
         max_offset = std::max(max_offset, m.offset);
       }
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.key < b.key; });
+  }
+
+  // The magics starting with `key`.
+  std::span<const Entry> bucket(std::uint16_t key) const {
+    auto lo = std::lower_bound(entries.begin(), entries.end(), key,
+                               [](const Entry& e, std::uint16_t k) { return e.key < k; });
+    auto hi = lo;
+    while (hi != entries.end() && hi->key == key) ++hi;
+    return {lo, hi};
   }
 };
 
@@ -76,7 +91,7 @@ std::vector<Candidate> find_candidates(ByteView view, bool carve, std::uint64_t 
     for (std::size_t i = from; i < scan_end; ++i) {
       auto key = static_cast<std::uint16_t>(p[i] | (p[i + 1] << 8));
       if ((idx.bits[key >> 6] >> (key & 63) & 1) == 0) continue;
-      for (const auto& e : idx.buckets[key]) {
+      for (const auto& e : idx.bucket(key)) {
         const std::string& m = e.magic->bytes;
         if (m.size() > n - i || std::memcmp(p + i, m.data(), m.size()) != 0) continue;
         if (i < e.magic->offset) continue;

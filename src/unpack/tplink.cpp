@@ -1,13 +1,13 @@
 // TP-Link v1 firmware headers (vendor images and OpenWrt factory images). Kernel, rootfs and
 // bootloader become child regions; the bytes after the header become the region's content, so
 // carving finds the LZMA kernel and the root filesystem.
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "core/hash.hpp"
 #include "formats/tplink.hpp"
 #include "unpack/codecs.hpp"
 #include "unpack/unpacker.hpp"
@@ -19,18 +19,9 @@ constexpr std::uint32_t kMaxLength = 256u << 20;
 
 // MD5 of the firmware with `salt` in place of the stored digest.
 bool md5_matches(ByteView fw, const formats::TplinkHeader& h, const std::array<std::uint8_t, 16>& salt) {
-  EVP_MD_CTX* md = EVP_MD_CTX_new();
-  if (md == nullptr) return false;
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  bool ok = EVP_DigestInit_ex(md, EVP_md5(), nullptr) == 1 &&
-            EVP_DigestUpdate(md, fw.data(), formats::kTplinkMd5Offset) == 1 &&
-            EVP_DigestUpdate(md, salt.data(), salt.size()) == 1 &&
-            EVP_DigestUpdate(md, fw.data() + formats::kTplinkMd5Offset + 16,
-                             fw.size() - formats::kTplinkMd5Offset - 16) == 1 &&
-            EVP_DigestFinal_ex(md, out, &len) == 1;
-  EVP_MD_CTX_free(md);
-  return ok && len == 16 && std::memcmp(out, h.md5.data(), 16) == 0;
+  const std::string md5 = md5_raw({fw.head(formats::kTplinkMd5Offset), ByteView(salt.data(), salt.size()),
+                                   fw.tail(formats::kTplinkMd5Offset + 16)});
+  return std::memcmp(md5.data(), h.md5.data(), 16) == 0;
 }
 
 class TplinkUnpacker final : public Unpacker {
