@@ -687,7 +687,7 @@ int main(int argc, char** argv) {
   // threads' buffers are mostly freed by another thread than the one that allocated them. With one
   // arena: TL-WR841N root filesystem extraction 154 -> 129 ms, its SBOM's match 74 -> 64 ms, scan
   // of a corpus flash image 731 -> 654 ms; the lock costs a scan of that root filesystem 3 %
-  // (median of 6 to 25 interleaved runs; docs/design.md, "Page faults").
+  // (median of 6 to 25 interleaved runs; docs/design.md, "Static archives and the heap").
   ::mallopt(M_ARENA_MAX, 1);
   reserve_heap_in_huge_pages();
   CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
