@@ -211,11 +211,19 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
         return kExitOutput;
       }
       f->write(*result, ropt, os);
-      if (!os) return kExitOutput;
+      os.close();  // the last buffered bytes are written here: a full disk shows only now
+      if (!os) {
+        std::cerr << fmt::format("iotaudit: cannot write {}\n", t.output);
+        return kExitOutput;
+      }
       if (!common.quiet) std::cerr << fmt::format("wrote {} report to {}\n", f->id, t.output);
     } else {
       ropt.color = f->id == "text" && ::isatty(1);
       f->write(*result, ropt, std::cout);
+      if (!std::cout.flush()) {
+        std::cerr << "iotaudit: cannot write the report to standard output\n";
+        return kExitOutput;
+      }
     }
   }
   if (threshold)
@@ -591,14 +599,19 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
                                      .string();
       if (!target.empty() && target != "-") {
         std::ofstream out(target, std::ios::binary | std::ios::trunc);
-        if (!out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()))) {
+        out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
+        out.close();  // a full disk may show only when the last buffer is written
+        if (!out) {
           std::cerr << fmt::format("iotaudit: cannot write {}\n", target);
           output_failed = true;
           continue;
         }
         if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, target);
       } else {
-        std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
+        if (!std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size())).flush()) {
+          std::cerr << "iotaudit: cannot write to standard output\n";
+          output_failed = true;
+        }
       }
     }
     if (threshold)

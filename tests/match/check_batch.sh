@@ -49,6 +49,13 @@ rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" --output-dir "$work/o
 rc=0; "$bin" match -q --db "$work/v.db" "$work/a/cam.cdx.json" "$work/other.json" --output-dir "$work/o3" \
   --fail-on low 2>/dev/null || rc=$?
 [[ $rc -eq 1 ]] || fail "--fail-on low over the batch: expected exit 1, got $rc"
+# A full device: the report cannot be written in full, which is exit 4, never a silent 0.
+if [[ -w /dev/full ]]; then
+  rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" -o /dev/full 2>/dev/null || rc=$?
+  [[ $rc -eq 4 ]] || fail "report to a full device: expected exit 4, got $rc"
+  rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" >/dev/full 2>/dev/null || rc=$?
+  [[ $rc -eq 4 ]] || fail "report on a full standard output: expected exit 4, got $rc"
+fi
 # Schema 1: the product index without entries.
 python3 - "$work/v.db" <<'PY'
 import sqlite3, sys
