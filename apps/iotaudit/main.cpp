@@ -266,6 +266,12 @@ int run_extract(const std::string& path, const std::string& out_dir, const Commo
     std::cout << fmt::format("extracted {} files, {} directories, {} symlinks ({} bytes); {} special or unsafe "
                              "entries listed only\nlisting: {}/extract.json\n",
                              stats->files, stats->dirs, stats->symlinks, stats->bytes, stats->skipped, out_dir);
+  if (stats->errors > 0) {
+    std::cerr << fmt::format("iotaudit: {} entries could not be written in full; they are listed under \"errors\" "
+                             "in {}/extract.json\n",
+                             stats->errors, out_dir);
+    return kExitOutput;
+  }
   return kExitOk;
 }
 

@@ -47,6 +47,7 @@ class Fd {
 };
 
 struct Writer {
+  explicit Writer(const Tree& t) : tree(t) {}
   const Tree& tree;
   MaterializeStats stats;
   nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
@@ -290,7 +291,7 @@ Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, c
     ::closedir(d);
     if (!empty) return fail(Errc::invalid_argument, fmt::format("{}: directory is not empty", out_dir));
   }
-  Writer w{tree, {}, nlohmann::ordered_json::array(), {}, {}};
+  Writer w(tree);
   NodeId root = tree.root();
   if (root == kNoNode) return fail(Errc::internal, "empty tree");
   if (tree.at(root).type == NodeType::directory) {
@@ -319,6 +320,7 @@ Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, c
   ssize_t n = ::write(fd, text.data(), text.size());
   ::close(fd);
   if (n != static_cast<ssize_t>(text.size())) return fail(Errc::io, "short write of extract.json");
+  w.stats.errors = w.errors.size();
   return w.stats;
 }
 

@@ -19,6 +19,9 @@ namespace iotaudit::unpack {
 
 struct MaterializeStats {
   std::uint64_t files = 0, dirs = 0, symlinks = 0, skipped = 0, bytes = 0;
+  // Entries that could not be written in full (disk full, file size limit, ...): each is named in
+  // extract.json's "errors", and the caller must not report success.
+  std::uint64_t errors = 0;
 };
 
 Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, const std::string& out_dir);

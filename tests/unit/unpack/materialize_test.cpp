@@ -1,6 +1,8 @@
 #include "unpack/materialize.hpp"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <csignal>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -217,6 +219,29 @@ TEST_F(Materialize, FileInTheWayIsAnError) {
   auto tree = unpack_bytes(make_archive(ArchiveFormat::ustar, {file("a.txt", "a\n")}), Limits{}, "x.tar");
   EXPECT_FALSE(unpack::materialize(*tree, InputInfo{}, out));
   EXPECT_EQ(read_text(out), "a file, not a directory");
+}
+
+// A file that cannot be written in full is counted and named, never left as a silent truncation.
+// The process's file size limit stands in for a full disk (write() fails with EFBIG past it).
+TEST_F(Materialize, FileThatCannotBeWrittenIsCountedAndNamed) {
+  const std::string big(300 << 10, 'x');
+  auto tree = unpack_bytes(make_archive(ArchiveFormat::ustar, {file("small.txt", "a\n"), file("big.bin", big)}),
+                           Limits{}, "x.tar");
+  rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit lim = old;
+  lim.rlim_cur = 200 << 10;  // extract.json and small.txt fit, big.bin does not
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &lim), 0);
+  auto st = unpack::materialize(*tree, InputInfo{}, out);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->errors, 1u);
+  EXPECT_EQ(read_text(out + "/tar@0x0/small.txt"), "a\n");
+  auto j = nlohmann::json::parse(read_text(out + "/extract.json"));
+  ASSERT_EQ(j["errors"].size(), 1u);
+  EXPECT_NE(j["errors"][0].get<std::string>().find("big.bin"), std::string::npos) << j["errors"];
 }
 
 TEST_F(Materialize, DecodedStreamIsWrittenNextToItsRegion) {
