@@ -27,10 +27,18 @@ Tri tri_and(Tri a, Tri b) { return a == Tri::no || b == Tri::no ? Tri::no : a ==
 Tri tri_or(Tri a, Tri b) { return a == Tri::yes || b == Tri::yes ? Tri::yes : a == Tri::unknown || b == Tri::unknown ? Tri::unknown : Tri::no; }
 Tri tri_not(Tri a) { return a == Tri::yes ? Tri::no : a == Tri::no ? Tri::yes : Tri::unknown; }
 
+// A kernel version as the fix data is read for it, prepared once per subject rather than once per
+// CVE (a kernel has thousands of candidate CVEs).
+struct KernelVersion {
+  std::string version, branch;
+  bool pre_git = false;  // older than the git history (2.6.12): the fix data says little about it
+};
+
 struct Subject {
   const Component* c = nullptr;
   std::string version;  // comparable
   Scheme scheme = Scheme::generic;
+  KernelVersion kernel;  // the scheme is kernel
   std::vector<std::pair<std::string, std::string>> cpes;
   std::vector<std::string> keys;  // "vendor:product" of each entry of cpes
 };
@@ -349,6 +357,7 @@ struct KernelVerdict {
   std::string confidence;
 };
 
+
 // A configuration that is only OR nodes of vulnerable, non-negated entries (most NVD
 // configurations: "versions up to X" plus long lists of exact versions). It holds for a subject
 // exactly when one of the entries naming the subject's products matches its version, so it is
@@ -424,53 +433,93 @@ struct KernelData {
   std::vector<std::string> ids;
 };
 
+KernelVersion kernel_version(const std::string& v) {
+  return {v, kernel_branch(v), compare_versions(Scheme::kernel, v, "2.6.12") < 0};
+}
+
+// What the kernel data says about one CVE for one version, before it is put in words: deciding is
+// done for every candidate, wording only for the verdicts that are reported.
+struct KernelDecision {
+  enum class Basis { not_upstream, introduced_after_history, introduced_later, branch_fix, mainline_fix };
+  Basis basis;
+  bool affected = false;
+  const char* confidence = "high";
+  const KernelRange* range = nullptr;
+  const KernelFix* fix = nullptr;
+  bool intro_known = false;
+};
+
 // The kernel CVE data describes the git era: "introduced in v2.6.12-rc2" (the first commit of the
-// history) means "before git"; versions older than 2.6.12 are left to NVD.
-std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::string& cve, const std::string& version,
-                                            bool in_nvd) {
-  bool pre_git = compare_versions(Scheme::kernel, version, "2.6.12") < 0;
-  std::optional<KernelRange> range;
-  if (auto it = kd.ranges.find(cve); it != kd.ranges.end()) range = it->second;
-  static const std::vector<KernelFix> none;
+// history) means "before git"; versions older than 2.6.12 are left to NVD. nullopt: no usable data.
+std::optional<KernelDecision> kernel_decision(const KernelData& kd, const std::string& cve, const KernelVersion& kv,
+                                              bool in_nvd) {
+  using Basis = KernelDecision::Basis;
+  const KernelRange* range = nullptr;
+  if (auto it = kd.ranges.find(cve); it != kd.ranges.end()) range = &it->second;
   auto fit = kd.fixes.find(cve);
-  const std::vector<KernelFix>& fixes = fit == kd.fixes.end() ? none : fit->second;
-  if (!range && fixes.empty()) return std::nullopt;
+  const std::vector<KernelFix>* fixes = fit == kd.fixes.end() ? nullptr : &fit->second;
+  const bool no_fixes = fixes == nullptr || fixes->empty();
+  if (!range && no_fixes) return std::nullopt;
   if (range && range->note == "CVE Caused by Backporting") return std::nullopt;
-  if (range && !range->note.empty() && range->introduced.empty() && range->fixed.empty() && fixes.empty())
-    return KernelVerdict{false, fmt::format("the kernel CVE list marks it '{}': not in the upstream kernel", range->note),
-                         "high"};
-  bool intro_known = range && !range->introduced.empty() && range->introduced != "v2.6.12-rc2";
-  if (pre_git) {
+  if (range && !range->note.empty() && range->introduced.empty() && range->fixed.empty() && no_fixes)
+    return KernelDecision{Basis::not_upstream, false, "high", range, nullptr, false};
+  const bool intro_known = range && !range->introduced.empty() && range->introduced != "v2.6.12-rc2";
+  if (kv.pre_git) {
     // A bug introduced by a git-era commit is not in kernels older than the history; anything
     // else about such old kernels is left to NVD.
-    if (intro_known)
-      return KernelVerdict{false, fmt::format("introduced in {}, after the {} line", range->introduced, version), "high"};
+    if (intro_known) return KernelDecision{Basis::introduced_after_history, false, "high", range, nullptr, true};
     return std::nullopt;
   }
-  if (intro_known && compare_versions(Scheme::kernel, version, strip_v(range->introduced)) < 0)
-    return KernelVerdict{false, fmt::format("introduced in {}, after {}", range->introduced, version), "high"};
-  std::string branch = kernel_branch(version);
-  for (const auto& f : fixes)
-    if (f.branch == branch && !f.fixed.empty()) {
-      bool vuln = compare_versions(Scheme::kernel, version, f.fixed) < 0;
-      return KernelVerdict{vuln,
-                           fmt::format("{} in {} on the {} branch{}", vuln ? "fixed only" : "fixed", f.fixed, branch,
-                                       intro_known ? fmt::format(" (introduced in {})", range->introduced) : ""),
-                           "high"};
-    }
+  if (intro_known && compare_versions(Scheme::kernel, kv.version, strip_v(range->introduced)) < 0)
+    return KernelDecision{Basis::introduced_later, false, "high", range, nullptr, true};
+  if (fixes)
+    for (const auto& f : *fixes)
+      if (f.branch == kv.branch && !f.fixed.empty())
+        return KernelDecision{Basis::branch_fix, compare_versions(Scheme::kernel, kv.version, f.fixed) < 0, "high",
+                              range, &f, intro_known};
   if (range && !range->fixed.empty()) {
-    bool vuln = compare_versions(Scheme::kernel, version, strip_v(range->fixed)) < 0;
+    bool vuln = compare_versions(Scheme::kernel, kv.version, strip_v(range->fixed)) < 0;
     // Without a backport to this branch, the claim rests on when the bug appeared: known, or
     // assumed from the start as NVD also does (medium), or assumed by the kernel data alone (low).
-    std::string conf = !vuln ? "high" : intro_known || in_nvd ? "medium" : "low";
-    return KernelVerdict{vuln,
-                         vuln ? fmt::format("fixed in mainline {}, no fix recorded for the {} branch{}", range->fixed, branch,
-                                            intro_known ? fmt::format(" (introduced in {})", range->introduced)
-                                                        : ", introduction unknown")
-                              : fmt::format("fixed in mainline {}, before {}", range->fixed, version),
-                         conf};
+    const char* conf = !vuln ? "high" : intro_known || in_nvd ? "medium" : "low";
+    return KernelDecision{Basis::mainline_fix, vuln, conf, range, nullptr, intro_known};
   }
   return std::nullopt;
+}
+
+KernelVerdict kernel_words(const KernelDecision& d, const KernelVersion& kv) {
+  using Basis = KernelDecision::Basis;
+  std::string reason;
+  switch (d.basis) {
+    case Basis::not_upstream:
+      reason = fmt::format("the kernel CVE list marks it '{}': not in the upstream kernel", d.range->note);
+      break;
+    case Basis::introduced_after_history:
+      reason = fmt::format("introduced in {}, after the {} line", d.range->introduced, kv.version);
+      break;
+    case Basis::introduced_later:
+      reason = fmt::format("introduced in {}, after {}", d.range->introduced, kv.version);
+      break;
+    case Basis::branch_fix:
+      reason = fmt::format("{} in {} on the {} branch{}", d.affected ? "fixed only" : "fixed", d.fix->fixed, kv.branch,
+                           d.intro_known ? fmt::format(" (introduced in {})", d.range->introduced) : "");
+      break;
+    case Basis::mainline_fix:
+      reason = d.affected ? fmt::format("fixed in mainline {}, no fix recorded for the {} branch{}", d.range->fixed,
+                                        kv.branch,
+                                        d.intro_known ? fmt::format(" (introduced in {})", d.range->introduced)
+                                                      : ", introduction unknown")
+                          : fmt::format("fixed in mainline {}, before {}", d.range->fixed, kv.version);
+      break;
+  }
+  return KernelVerdict{d.affected, std::move(reason), d.confidence};
+}
+
+std::optional<KernelVerdict> kernel_verdict(const KernelData& kd, const std::string& cve, const KernelVersion& kv,
+                                            bool in_nvd) {
+  auto d = kernel_decision(kd, cve, kv, in_nvd);
+  if (!d) return std::nullopt;
+  return kernel_words(*d, kv);
 }
 
 }  // namespace
@@ -751,6 +800,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       std::pair<std::string, std::string> own{cpe->vendor(), cpe->product()};
       if (std::find(s.cpes.begin(), s.cpes.end(), own) == s.cpes.end()) s.cpes.insert(s.cpes.begin(), own);
     }
+    if (s.scheme == Scheme::kernel) s.kernel = kernel_version(s.version);
     subjects.push_back(std::move(s));
   }
   ProductIndex by_cpe;
@@ -787,16 +837,28 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     bool kernel = s.scheme == Scheme::kernel;
     if (kernel && !kernel_loaded) {
-      for (auto& r : db_.all_kernel_ranges()) kd.ranges.emplace(r.cve_id, r);
-      std::set<std::string> ids;
-      for (const auto& [id, r] : kd.ranges) ids.insert(id);
-      for (auto& id : db_.kernel_fix_ids()) ids.insert(std::move(id));
-      kd.ids.assign(ids.begin(), ids.end());
+      for (auto& r : db_.all_kernel_ranges()) {
+        std::string id = r.cve_id;
+        kd.ranges.emplace(std::move(id), std::move(r));
+      }
+      std::vector<std::string> fix_ids = db_.kernel_fix_ids();
+      std::sort(fix_ids.begin(), fix_ids.end());  // already in key order: a linear check
+      kd.ids.reserve(kd.ranges.size() + fix_ids.size());
+      auto range_it = kd.ranges.begin();
+      for (auto fix_it = fix_ids.begin(); range_it != kd.ranges.end() || fix_it != fix_ids.end();) {
+        if (fix_it == fix_ids.end() || (range_it != kd.ranges.end() && range_it->first < *fix_it)) {
+          kd.ids.push_back((range_it++)->first);
+        } else {
+          if (range_it != kd.ranges.end() && range_it->first == *fix_it) ++range_it;
+          kd.ids.push_back(std::move(*fix_it++));
+        }
+      }
+      kd.ids.erase(std::unique(kd.ids.begin(), kd.ids.end()), kd.ids.end());
       kernel_loaded = true;
     }
     // Verdicts for a version look only at the fixes of its own branch.
     if (kernel)
-      if (std::string branch = kernel_branch(s.version); kd.branches.insert(branch).second)
+      if (const std::string& branch = s.kernel.branch; kd.branches.insert(branch).second)
         for (auto& f : db_.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
     // The candidates depend only on the product names: images and fleets repeat products, and
     // each list is read once.
@@ -843,7 +905,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (auto& ic : cached->second.items) {
       if (ic.simple || ic.full) continue;
       // Kernel CVEs the fix data decides need no configuration.
-      if (kernel && kernel_verdict(kd, ic.id, s.version, true)) continue;
+      if (kernel && kernel_decision(kd, ic.id, s.kernel, true)) continue;
       if (auto cve = db_.cve_by_rowid(ic.rowid)) {
         ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), {}, {}});
         to_decode.push_back(ic.full.get());
@@ -898,12 +960,13 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         bool decided = false;
         if (kernel) {
           // Whether NVD knows a CVE changes only the confidence of a yes (set when the record is read).
-          if (auto kv = kernel_verdict(kd, ic.id, s.version, true)) {
-            if (!kv->affected) continue;  // upstream data says this version is not affected
+          if (auto d = kernel_decision(kd, ic.id, s.kernel, true)) {
+            if (!d->affected) continue;  // upstream data says this version is not affected
+            KernelVerdict kv = kernel_words(*d, s.kernel);
             m.matcher = "linux-kernel-cves";
-            m.confidence = kv->confidence;
+            m.confidence = std::move(kv.confidence);
             m.found = "linux-kernel-cves fix data";
-            m.reason = kv->reason;
+            m.reason = std::move(kv.reason);
             decided = true;
           }
         }
@@ -1002,7 +1065,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       const StoredCve& cve = *p.cve;
       VulnMatch m = std::move(p.m);
       if (kernel && m.matcher == "linux-kernel-cves")
-        if (auto kv = kernel_verdict(kd, cve.id, s.version, !cve.published.empty() || !cve.packed_config.empty() ||
+        if (auto kv = kernel_verdict(kd, cve.id, s.kernel, !cve.published.empty() || !cve.packed_config.empty() ||
                                                                 p.ic->rowid != 0)) {
           m.confidence = kv->confidence;
           m.reason = kv->reason;

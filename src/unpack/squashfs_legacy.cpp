@@ -19,8 +19,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -70,7 +72,8 @@ std::uint64_t le64(const std::uint8_t* p) { return load_endian<std::uint64_t>(p,
 // Decodes compressed blocks, learning the image's encoding from the first block that decodes.
 class BlockDecoder {
  public:
-  explicit BlockDecoder(std::uint64_t waste_cap) : waste_cap_(waste_cap) {}
+  explicit BlockDecoder(std::uint64_t waste_cap, std::optional<Attempt> learned = std::nullopt)
+      : learned_(learned), waste_cap_(waste_cap) {}
   ~BlockDecoder() { lzma_end(&strm_); }
   BlockDecoder(const BlockDecoder&) = delete;
   BlockDecoder& operator=(const BlockDecoder&) = delete;
@@ -379,9 +382,18 @@ class Reader3 {
   }
 
   void load_fragments();
-  std::shared_ptr<const std::vector<std::uint8_t>> fragment_block(std::uint32_t index, std::string& why);
+  // Thread-safe: file contents are read by several workers, each with its own decoder.
+  std::shared_ptr<const std::vector<std::uint8_t>> fragment_block(std::uint32_t index, std::string& why,
+                                                                  BlockDecoder& dec);
   std::vector<std::uint8_t> read_file(const SqlInode& in, std::uint64_t inode_pos, std::uint64_t want,
-                                      std::string& why);
+                                      std::string& why, BlockDecoder& dec);
+  // A regular file whose content is read after the listing, in parallel with the others.
+  struct FileJob {
+    SqlInode inode;
+    std::uint64_t inode_pos, want;
+    NodeId node;
+  };
+  void read_contents(std::vector<FileJob>& jobs);
 
   std::uint64_t dir_table_end() const;
 
@@ -392,8 +404,11 @@ class Reader3 {
   Table inodes_, dirs_;
   std::vector<std::uint32_t> uids_, gids_;
   std::vector<std::uint8_t> fragment_table_;  // uncompressed fragment entries
+  std::mutex frag_mu_;  // guards the fragment cache
   std::unordered_map<std::uint32_t, std::shared_ptr<const std::vector<std::uint8_t>>> frag_cache_;
   std::uint64_t frag_cache_bytes_ = 0;
+  bool gave_up_ = false;  // some worker's decoder stopped guessing
+  std::optional<Attempt> learned_;  // the encoding blocks decoded as (metadata first, else data)
   std::uint64_t errors_ = 0;
 };
 
@@ -467,11 +482,16 @@ void Reader3::load_fragments() {
                      fragment_table_.size() / entry, count));
 }
 
-std::shared_ptr<const std::vector<std::uint8_t>> Reader3::fragment_block(std::uint32_t index, std::string& why) {
-  if (auto it = frag_cache_.find(index); it != frag_cache_.end()) {
-    if (!it->second) why = fmt::format("fragment {} unreadable", index);
-    return it->second;
+std::shared_ptr<const std::vector<std::uint8_t>> Reader3::fragment_block(std::uint32_t index, std::string& why,
+                                                                          BlockDecoder& dec) {
+  {
+    std::lock_guard lock(frag_mu_);
+    if (auto it = frag_cache_.find(index); it != frag_cache_.end()) {
+      if (!it->second) why = fmt::format("fragment {} unreadable", index);
+      return it->second;
+    }
   }
+  // Decoded outside the lock: two workers may decode the same block once each, never wrongly.
   std::shared_ptr<const std::vector<std::uint8_t>> result;
   const std::uint64_t entry = sb_.fragment_entry_bytes();
   ByteView table(fragment_table_.data(), fragment_table_.size());
@@ -487,22 +507,22 @@ std::shared_ptr<const std::vector<std::uint8_t>> Reader3::fragment_block(std::ui
     result = std::make_shared<const std::vector<std::uint8_t>>(data->data(), data->data() + std::min<std::size_t>(data->size(), sb_.block_size));
   } else {
     std::vector<std::uint8_t> out;
-    if (dec_.decode(*data, 0, sb_.block_size, out))
+    if (dec.decode(*data, 0, sb_.block_size, out))
       result = std::make_shared<const std::vector<std::uint8_t>>(std::move(out));
     else
       why = fmt::format("fragment {} at {:#x} could not be decompressed", index, f->start);
   }
+  std::lock_guard lock(frag_mu_);
   if (frag_cache_bytes_ > kMaxFragmentCache) {
     frag_cache_.clear();
     frag_cache_bytes_ = 0;
   }
-  frag_cache_bytes_ += result ? result->size() : 0;
-  frag_cache_[index] = result;
+  if (frag_cache_.emplace(index, result).second) frag_cache_bytes_ += result ? result->size() : 0;
   return result;
 }
 
 std::vector<std::uint8_t> Reader3::read_file(const SqlInode& in, std::uint64_t inode_pos, std::uint64_t want,
-                                             std::string& why) {
+                                             std::string& why, BlockDecoder& dec) {
   std::vector<std::uint8_t> out;
   out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(want, 16ull << 20)));
   const std::uint64_t bs = sb_.block_size;
@@ -541,7 +561,7 @@ std::vector<std::uint8_t> Reader3::read_file(const SqlInode& in, std::uint64_t i
       if (data->size() < expected) why = fmt::format("stored block {} shorter than the file needs", i);
       ByteView use = data->head(expected);
       out.insert(out.end(), use.data(), use.data() + use.size());
-    } else if (dec_.decode(*data, static_cast<std::size_t>(expected), bs, buf)) {
+    } else if (dec.decode(*data, static_cast<std::size_t>(expected), bs, buf)) {
       out.insert(out.end(), buf.begin(), buf.end());
     } else {
       why = fmt::format("data block {} at {:#x} could not be decompressed; content cut after {} of {} bytes", i, pos,
@@ -552,7 +572,7 @@ std::vector<std::uint8_t> Reader3::read_file(const SqlInode& in, std::uint64_t i
   }
   if (!why.empty()) return out;
   if (in.tail_bytes > 0 && out.size() < want) {
-    auto frag = fragment_block(in.fragment, why);
+    auto frag = fragment_block(in.fragment, why, dec);
     if (!frag) return out;
     if (in.fragment_offset > frag->size() || in.tail_bytes > frag->size() - in.fragment_offset) {
       why = fmt::format("tail of {} bytes at offset {} lies outside fragment {} ({} bytes)", in.tail_bytes,
@@ -564,6 +584,47 @@ std::vector<std::uint8_t> Reader3::read_file(const SqlInode& in, std::uint64_t i
   }
   if (out.size() > want) out.resize(static_cast<std::size_t>(want));
   return out;
+}
+
+// File contents are independent: workers take files, largest first, each decoding with its own
+// decoder that starts from the encoding the metadata taught (a 2.5 MB LZMA image: 168 ms serial).
+void Reader3::read_contents(std::vector<FileJob>& jobs) {
+  learned_ = dec_.learned();
+  std::stable_sort(jobs.begin(), jobs.end(), [](const FileJob& a, const FileJob& b) { return a.want > b.want; });
+  std::uint64_t total = 0;
+  for (const auto& j : jobs) total += j.want;
+  unsigned threads = ctx_.executor ? std::max(1u, ctx_.executor->concurrency()) : 1u;
+  if (total < (256u << 10)) threads = 1;
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(jobs.size(), 1)));
+  struct Done {
+    std::vector<std::uint8_t> content;
+    std::string why;
+  };
+  std::vector<Done> done(jobs.size());
+  std::vector<std::optional<Attempt>> learned(threads);
+  std::vector<char> gave_up(threads, 0);
+  std::atomic<std::size_t> next{0};
+  const std::uint64_t cap = std::max<std::uint64_t>(32ull << 20, img_.size() * 8);
+  auto worker = [&](std::size_t t) {
+    BlockDecoder dec(cap, dec_.learned());
+    for (std::size_t i = next++; i < jobs.size(); i = next++)
+      done[i].content = read_file(jobs[i].inode, jobs[i].inode_pos, jobs[i].want, done[i].why, dec);
+    learned[t] = dec.learned();
+    gave_up[t] = dec.gave_up();
+  };
+  if (threads > 1) ctx_.executor->parallel_for(threads, worker);
+  else worker(0);
+  for (unsigned t = 0; t < threads; ++t) {
+    if (!learned_ && learned[t]) learned_ = learned[t];
+    gave_up_ = gave_up_ || gave_up[t];
+  }
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    ctx_.tree.set_content(jobs[i].node, make_blob(std::move(done[i].content)));
+    if (!done[i].why.empty()) {
+      diag(jobs[i].node, Severity::medium, ctx_.budget.expired() ? "limit.time" : code("file_data"), done[i].why);
+      ++errors_;
+    }
+  }
 }
 
 Result<std::uint64_t> Reader3::run() {
@@ -624,6 +685,8 @@ Result<std::uint64_t> Reader3::run() {
   std::set<std::uint64_t> visited{key(sb_.root_block, sb_.root_offset)};
   std::unordered_map<std::uint64_t, std::string> first_name;  // hard links share an inode
   bool stop = false;
+  std::vector<FileJob> jobs;
+  std::uint64_t planned = 0;  // bytes the jobs will read
 
   while (!stack.empty() && !fs.stopped() && !stop) {
     Pending cur = std::move(stack.back());
@@ -700,8 +763,9 @@ Result<std::uint64_t> Reader3::run() {
             why = fmt::format("file of {} bytes truncated to the per-file limit", in->file_size);
             why_code = "limit.node_bytes";
           }
-          if (fs.bytes_out() + want > ratio_cap) {
-            want = ratio_cap > fs.bytes_out() ? ratio_cap - fs.bytes_out() : 0;
+          const std::uint64_t out_so_far = fs.bytes_out() + planned;
+          if (out_so_far + want > ratio_cap) {
+            want = ratio_cap > out_so_far ? ratio_cap - out_so_far : 0;
             why = fmt::format("file of {} bytes truncated: expansion ratio above {}:1", in->file_size,
                               lim.max_expansion_ratio);
             why_code = "limit.ratio";
@@ -713,22 +777,29 @@ Result<std::uint64_t> Reader3::run() {
             want = 0;
             stop = true;
           }
-          std::string err;
-          std::vector<std::uint8_t> content;
-          if (want > 0) content = read_file(*in, ipos, want, err);
-          if (!err.empty()) {
-            why = err;
-            why_code = ctx_.budget.expired() ? "limit.time" : code("file_data");
-            ++errors_;
+          // Read after the listing (FileJob); an empty content until then.
+          en.content = make_blob(std::string_view{});
+          if (want > 0) {
+            jobs.push_back({*in, ipos, want, kNoNode});
+            planned += want;
           }
-          en.content = make_blob(std::move(content));
           break;
         }
         default:
           break;
       }
       const bool is_dir = in->kind == SqlKind::directory;
+      const bool has_job = in->kind == SqlKind::file && en.type == NodeType::file && !jobs.empty() &&
+                           jobs.back().node == kNoNode;
       NodeId id = fs.add(std::move(en));
+      if (has_job) {
+        if (id == kNoNode) {
+          planned -= jobs.back().want;
+          jobs.pop_back();
+        } else {
+          jobs.back().node = id;
+        }
+      }
       if (id == kNoNode) {
         if (fs.stopped()) break;
         continue;
@@ -749,13 +820,14 @@ Result<std::uint64_t> Reader3::run() {
       }
     }
   }
+  read_contents(jobs);
   if (bad_ids)
     diag(ctx_.region, Severity::medium, code("id_table"), "uid/gid index outside the id tables; reported as 0");
-  if (dec_.gave_up())
+  if (dec_.gave_up() || gave_up_)
     diag(ctx_.region, Severity::medium, code("compression"),
          "too many blocks failed to decompress with any known encoding; further guessing abandoned");
-  if (dec_.learned())
-    diag(ctx_.region, Severity::info, code("compression"), fmt::format("blocks decoded as {}", describe(*dec_.learned())));
+  if (learned_)
+    diag(ctx_.region, Severity::info, code("compression"), fmt::format("blocks decoded as {}", describe(*learned_)));
   if (errors_ > 0)
     diag(ctx_.region, Severity::medium, code("partial"), fmt::format("{} read errors; extraction is partial", errors_));
   return sb_.bytes_used;
