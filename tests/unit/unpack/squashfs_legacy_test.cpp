@@ -658,6 +658,62 @@ TEST(SquashfsLegacy, ManyFilesSpanSeveralMetadataBlocks) {
   EXPECT_EQ(x.tree->at(x.at("/d")).children.size(), 700u);
 }
 
+// Contents are read by parallel workers: the same tree, contents and diagnostics as one thread,
+// with LZMA data (each worker's decoder starts from the encoding the metadata taught), many small
+// files sharing fragment blocks, large multi-block files and a hard link.
+TEST(SquashfsLegacy, ParallelReadersGiveTheSerialResult) {
+  // Compressed metadata (one block in the test writer: fewer files) seeds the workers' decoders;
+  // stored metadata leaves each worker to learn the encoding from the data blocks.
+  struct Config {
+    Enc meta, data;
+    int files;
+  };
+  for (Config cfg : {Config{Enc::lzma_raw, Enc::lzma_raw, 80}, Config{Enc::none, Enc::lzma_props5, 300},
+                     Config{Enc::none, Enc::zlib, 300}}) {
+    Opts o;
+    o.meta = cfg.meta;
+    o.data = cfg.data;
+    std::vector<TEntry> entries{{"/d", 'd', 0755, 0, 0, 1, "", 0, false}};
+    for (int i = 0; i < cfg.files; ++i) {
+      std::string body;
+      // Sizes from a few bytes (fragment tails) to several blocks; text that compresses.
+      for (int k = 0; k < (i % 7 == 0 ? 2000 : 3 + i % 40); ++k) body += fmt::format("line {} of file {}\n", k, i);
+      entries.push_back({fmt::format("/d/f{:03}", i), 'f', 0644, 0, 0, 1, body, 0, false});
+    }
+    entries.push_back({"/d/hard", 'h', 0644, 0, 0, 1, "/d/f007", 0, false});
+    Writer w(o);
+    auto img = w.build(entries);
+    auto run = [&](Executor& ex) {
+      unpack::Engine engine(Limits{}, ex);
+      return engine.unpack_blob(make_blob(std::vector<std::uint8_t>(img)), "img");
+    };
+    auto serial_ex = make_serial_executor();
+    auto parallel_ex = make_tbb_executor(4);
+    auto a = run(*serial_ex);
+    auto b = run(*parallel_ex);
+    ASSERT_EQ(a->size(), b->size());
+    std::uint64_t bytes = 0;
+    for (NodeId id = 0; id < a->size(); ++id) {
+      const Node& x = a->at(id);
+      const Node& y = b->at(id);
+      ASSERT_EQ(x.name, y.name);
+      EXPECT_EQ(x.type, y.type) << x.name;
+      EXPECT_EQ(x.size, y.size) << x.name;
+      ASSERT_EQ(content_of(*a, id), content_of(*b, id)) << x.name;
+      EXPECT_EQ(x.diagnostics.size(), y.diagnostics.size()) << x.name;
+      if (x.type == NodeType::file) bytes += content_of(*a, id).size();
+    }
+    EXPECT_GT(bytes, 256u << 10);  // enough that the workers run in parallel (256 KiB and up)
+    Extracted x;
+    x.tree = std::move(b);
+    for (NodeId r : all_regions(*x.tree))
+      if (x.tree->at(r).format == "squashfs-legacy") x.root = fs_root_of(*x.tree, x.region = r);
+    ASSERT_NE(x.root, kNoNode);
+    EXPECT_EQ(content_of(*x.tree, x.at("/d/f063")), entries[64].data);
+    EXPECT_EQ(content_of(*x.tree, x.at("/d/f070")), entries[71].data);
+  }
+}
+
 TEST(SquashfsLegacy, SquashfsUnpackerDeclinesOldVersionsAndLegacyClaimsThem) {
   Writer w(Opts{});
   auto img = w.build(sample_tree());
