@@ -1,11 +1,13 @@
 #include "core/executor.hpp"
 
+#include <atomic>
 #include <deque>
 #include <thread>
 
 #include <tbb/global_control.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+#include <tbb/task_scheduler_observer.h>
 #include <tbb/task_group.h>
 
 namespace iotaudit {
@@ -61,6 +63,21 @@ class TbbGroup final : public TaskGroup {
   std::unique_ptr<tbb::task_group> group_ = std::make_unique<tbb::task_group>();
 };
 
+std::atomic<void (*)()> g_worker_hook{nullptr};
+
+class WorkerHookObserver final : public tbb::task_scheduler_observer {
+ public:
+  WorkerHookObserver() = default;
+  explicit WorkerHookObserver(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {}
+  ~WorkerHookObserver() override { observe(false); }
+  void on_scheduler_entry(bool is_worker) override {
+    thread_local bool done = false;
+    if (!is_worker || done) return;
+    done = true;
+    if (auto* hook = g_worker_hook.load()) hook();
+  }
+};
+
 class TbbExecutor final : public Executor {
  public:
   explicit TbbExecutor(unsigned threads)
@@ -68,7 +85,10 @@ class TbbExecutor final : public Executor {
         // Raises TBB's worker limit when more threads than cores are asked for (else TBB warns
         // and silently uses fewer).
         control_(tbb::global_control::max_allowed_parallelism, threads_),
-        arena_(static_cast<int>(threads_)) {}
+        arena_(static_cast<int>(threads_)),
+        observer_(arena_) {
+    if (g_worker_hook.load()) observer_.observe(true);
+  }
   std::unique_ptr<TaskGroup> make_group() override { return std::make_unique<TbbGroup>(arena_); }
   unsigned concurrency() const override { return threads_; }
   void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) override {
@@ -81,9 +101,16 @@ class TbbExecutor final : public Executor {
   unsigned threads_;
   tbb::global_control control_;
   tbb::task_arena arena_;
+  WorkerHookObserver observer_;
 };
 
 }  // namespace
+
+void set_worker_thread_hook(void (*hook)()) {
+  g_worker_hook.store(hook);
+  static WorkerHookObserver implicit_arena;  // the calling thread's own arena
+  implicit_arena.observe(hook != nullptr);
+}
 
 std::unique_ptr<Executor> make_serial_executor() { return std::make_unique<SerialExecutor>(); }
 std::unique_ptr<Executor> make_tbb_executor(unsigned threads) {
