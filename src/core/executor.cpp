@@ -73,8 +73,10 @@ class WorkerHookObserver final : public tbb::task_scheduler_observer {
   void on_scheduler_entry(bool is_worker) override {
     thread_local bool done = false;
     if (!is_worker || done) return;
-    done = true;
-    if (auto* hook = g_worker_hook.load()) hook();
+    if (auto* hook = g_worker_hook.load()) {
+      done = true;
+      hook();
+    }
   }
 };
 

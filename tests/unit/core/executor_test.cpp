@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <thread>
 #include <vector>
 
 namespace iotaudit {
@@ -140,6 +144,36 @@ TEST(Executor, SerialRunsTasksInFifoOrderOnWait) {
 TEST(Executor, TbbConcurrencyMatchesRequest) {
   EXPECT_EQ(make_tbb_executor(3)->concurrency(), 3u);
   EXPECT_EQ(make_tbb_executor(1)->concurrency(), 1u);
+}
+
+std::atomic<int> g_hook_calls{0};
+std::mutex g_hook_mu;
+std::multiset<std::thread::id> g_hook_threads;
+void count_hook() {
+  ++g_hook_calls;
+  std::lock_guard lock(g_hook_mu);
+  g_hook_threads.insert(std::this_thread::get_id());
+}
+
+// The hook runs on worker threads only, once per thread however many tasks and executors it
+// serves; a thread that worked before the hook was set still gets it.
+TEST(Executor, WorkerThreadHookRunsOncePerWorkerThread) {
+  auto warm = make_tbb_executor(4);
+  warm->parallel_for(8, [](std::size_t) {});
+  set_worker_thread_hook(&count_hook);
+  for (int round = 0; round < 3; ++round) {
+    auto ex = make_tbb_executor(4);
+    ex->parallel_for(64, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+    auto g = ex->make_group();
+    for (int i = 0; i < 16; ++i) g->run([] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+    g->wait();
+  }
+  set_worker_thread_hook(nullptr);
+  std::lock_guard lock(g_hook_mu);
+  EXPECT_GE(g_hook_calls.load(), 1);  // 4 threads asked for, 100 ms of sleeping tasks: workers joined
+  EXPECT_EQ(static_cast<std::size_t>(g_hook_calls.load()), g_hook_threads.size());
+  EXPECT_EQ(g_hook_threads.count(std::this_thread::get_id()), 0u);  // never the calling thread
+  for (const auto& id : g_hook_threads) EXPECT_EQ(g_hook_threads.count(id), 1u);  // once per thread
 }
 
 }  // namespace
