@@ -723,7 +723,7 @@ int main(int argc, char** argv) {
   ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
   reserve_heap_in_huge_pages();
-  set_worker_thread_hook(&advise_worker_heap);
+  const WorkerThreadHook worker_heaps(&advise_worker_heap);
   CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
   app.require_subcommand(1);
   app.footer(

@@ -65,7 +65,7 @@ class TbbGroup final : public TaskGroup {
 
 std::atomic<void (*)()> g_worker_hook{nullptr};
 
-class WorkerHookObserver final : public tbb::task_scheduler_observer {
+class WorkerHookObserver : public tbb::task_scheduler_observer {
  public:
   WorkerHookObserver() = default;
   explicit WorkerHookObserver(tbb::task_arena& arena) : tbb::task_scheduler_observer(arena) {}
@@ -108,10 +108,16 @@ class TbbExecutor final : public Executor {
 
 }  // namespace
 
-void set_worker_thread_hook(void (*hook)()) {
+struct WorkerThreadHook::Observer : WorkerHookObserver {};
+
+WorkerThreadHook::WorkerThreadHook(void (*hook)()) : observer_(std::make_unique<Observer>()) {
   g_worker_hook.store(hook);
-  static WorkerHookObserver implicit_arena;  // the calling thread's own arena
-  implicit_arena.observe(hook != nullptr);
+  observer_->observe(true);  // the creating thread's own arena
+}
+
+WorkerThreadHook::~WorkerThreadHook() {
+  observer_->observe(false);
+  g_worker_hook.store(nullptr);
 }
 
 std::unique_ptr<Executor> make_serial_executor() { return std::make_unique<SerialExecutor>(); }

@@ -23,10 +23,21 @@ class Executor {
   virtual void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) = 0;
 };
 
-// Runs `hook` once on each TBB worker thread, when it first works in an executor's arena or in the
-// calling thread's own (plain tbb::parallel_for). For per-thread process settings such as the
-// memory of a worker's malloc arena; call once, before work starts.
-void set_worker_thread_hook(void (*hook)());
+// While it lives, runs `hook` once on each TBB worker thread, when it first works in an arena of an
+// executor made meanwhile or in the creating thread's own (plain tbb::parallel_for). For
+// per-thread process settings such as the memory of a worker's malloc arena; one at a time,
+// created before work starts.
+class WorkerThreadHook {
+ public:
+  explicit WorkerThreadHook(void (*hook)());
+  ~WorkerThreadHook();
+  WorkerThreadHook(const WorkerThreadHook&) = delete;
+  WorkerThreadHook& operator=(const WorkerThreadHook&) = delete;
+
+ private:
+  struct Observer;
+  std::unique_ptr<Observer> observer_;
+};
 
 std::unique_ptr<Executor> make_serial_executor();
 // threads == 0 picks the hardware concurrency.

@@ -160,15 +160,19 @@ void count_hook() {
 TEST(Executor, WorkerThreadHookRunsOncePerWorkerThread) {
   auto warm = make_tbb_executor(4);
   warm->parallel_for(8, [](std::size_t) {});
-  set_worker_thread_hook(&count_hook);
-  for (int round = 0; round < 3; ++round) {
-    auto ex = make_tbb_executor(4);
-    ex->parallel_for(64, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
-    auto g = ex->make_group();
-    for (int i = 0; i < 16; ++i) g->run([] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
-    g->wait();
+  {
+    const WorkerThreadHook hook(&count_hook);
+    for (int round = 0; round < 3; ++round) {
+      auto ex = make_tbb_executor(4);
+      ex->parallel_for(64, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+      auto g = ex->make_group();
+      for (int i = 0; i < 16; ++i) g->run([] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+      g->wait();
+    }
   }
-  set_worker_thread_hook(nullptr);
+  const int after = g_hook_calls.load();
+  make_tbb_executor(4)->parallel_for(64, [](std::size_t) { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+  EXPECT_EQ(g_hook_calls.load(), after);  // the hook ended with its scope
   std::lock_guard lock(g_hook_mu);
   EXPECT_GE(g_hook_calls.load(), 1);  // 4 threads asked for, 100 ms of sleeping tasks: workers joined
   EXPECT_EQ(static_cast<std::size_t>(g_hook_calls.load()), g_hook_threads.size());
