@@ -265,8 +265,11 @@ std::uint32_t type_bits(NodeType t) {
 
 class Reader3 {
  public:
+  // Decoding work a decoder may spend on failed guesses before it stops guessing.
+  static std::uint64_t waste_cap(ByteView img) { return std::max<std::uint64_t>(32ull << 20, img.size() * 8); }
+
   Reader3(Context& ctx, ByteView img, const SquashfsLegacySuper& sb)
-      : ctx_(ctx), img_(img), sb_(sb), dec_(std::max<std::uint64_t>(32ull << 20, img.size() * 8)) {}
+      : ctx_(ctx), img_(img), sb_(sb), dec_(waste_cap(img)) {}
 
   Result<std::uint64_t> run();
 
@@ -604,9 +607,8 @@ void Reader3::read_contents(std::vector<FileJob>& jobs) {
   std::vector<std::optional<Attempt>> learned(threads);
   std::vector<char> gave_up(threads, 0);
   std::atomic<std::size_t> next{0};
-  const std::uint64_t cap = std::max<std::uint64_t>(32ull << 20, img_.size() * 8);
   auto worker = [&](std::size_t t) {
-    BlockDecoder dec(cap, dec_.learned());
+    BlockDecoder dec(waste_cap(img_), dec_.learned());
     for (std::size_t i = next++; i < jobs.size(); i = next++)
       done[i].content = read_file(jobs[i].inode, jobs[i].inode_pos, jobs[i].want, done[i].why, dec);
     learned[t] = dec.learned();
@@ -737,7 +739,7 @@ Result<std::uint64_t> Reader3::run() {
       en.mtime = in->mtime.value_or(sb_.mkfs_time);
       en.offset = in->kind == SqlKind::file ? in->start_block : 0;
       std::string why, why_code = code("file_data");
-      bool ratio_hit = false;
+      bool ratio_hit = false, queued = false;
       switch (in->kind) {
         case SqlKind::symlink:
           en.link_target = in->target;
@@ -782,6 +784,7 @@ Result<std::uint64_t> Reader3::run() {
           if (want > 0) {
             jobs.push_back({*in, ipos, want, kNoNode});
             planned += want;
+            queued = true;
           }
           break;
         }
@@ -789,10 +792,8 @@ Result<std::uint64_t> Reader3::run() {
           break;
       }
       const bool is_dir = in->kind == SqlKind::directory;
-      const bool has_job = in->kind == SqlKind::file && en.type == NodeType::file && !jobs.empty() &&
-                           jobs.back().node == kNoNode;
       NodeId id = fs.add(std::move(en));
-      if (has_job) {
+      if (queued) {
         if (id == kNoNode) {
           planned -= jobs.back().want;
           jobs.pop_back();
