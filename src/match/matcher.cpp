@@ -1,6 +1,7 @@
 #include "match/matcher.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <deque>
 #include <memory>
 
@@ -841,19 +842,12 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         std::string id = r.cve_id;
         kd.ranges.emplace(std::move(id), std::move(r));
       }
-      std::vector<std::string> fix_ids = db_.kernel_fix_ids();
-      std::sort(fix_ids.begin(), fix_ids.end());  // already in key order: a linear check
-      kd.ids.reserve(kd.ranges.size() + fix_ids.size());
-      auto range_it = kd.ranges.begin();
-      for (auto fix_it = fix_ids.begin(); range_it != kd.ranges.end() || fix_it != fix_ids.end();) {
-        if (fix_it == fix_ids.end() || (range_it != kd.ranges.end() && range_it->first < *fix_it)) {
-          kd.ids.push_back((range_it++)->first);
-        } else {
-          if (range_it != kd.ranges.end() && range_it->first == *fix_it) ++range_it;
-          kd.ids.push_back(std::move(*fix_it++));
-        }
-      }
-      kd.ids.erase(std::unique(kd.ids.begin(), kd.ids.end()), kd.ids.end());
+      std::vector<std::string> fix_ids = db_.kernel_fix_ids();  // distinct
+      std::sort(fix_ids.begin(), fix_ids.end());                 // already in key order: a linear check
+      std::vector<std::string> range_ids;
+      range_ids.reserve(kd.ranges.size());
+      for (const auto& [id, r] : kd.ranges) range_ids.push_back(id);
+      std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
       kernel_loaded = true;
     }
     // Verdicts for a version look only at the fixes of its own branch.
