@@ -192,8 +192,8 @@ void parse_file(Parsed& p, VulnDb& db, const ImportOptions& opt, std::mutex& db_
   if (p.kind == "nvd") {
     std::size_t n = text.size();
     text.resize(padded_capacity(n));
-    std::string_view json(text.data(), n);
-    auto info = parse_nvd_json(json, [&](CveRecord&& r) {
+    std::string_view feed(text.data(), n);
+    auto info = parse_nvd_json(feed, [&](CveRecord&& r) {
       p.packed.push_back(pack_configurations(r.configurations));
       p.products.push_back(affected_products(r.configurations));
       r.configurations.clear();

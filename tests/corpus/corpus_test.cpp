@@ -361,12 +361,13 @@ class ImageTest : public ::testing::Test {
     EXPECT_EQ(by_standard["etsi-en-303-645"].size(), 68u) << img_.name << ": EN 303 645 V2.1.1 verdicts";
     EXPECT_EQ(by_standard["etsi-en-303-645-v3"].size(), 78u) << img_.name << ": EN 303 645 V3.1.3 verdicts";
     const bool clean = str(truth.value("device", json::object()), "variant") == "clean";
-    if (clean)
+    if (clean) {
       for (const char* sid : {"etsi-en-303-645", "etsi-en-303-645-v3"})
         for (const auto& [id, v] : by_standard[sid])
           EXPECT_NE(str(v, "status"), "fail") << img_.name << " is clean, yet " << sid << " " << id
                                               << " fails: " << str(v, "rationale") << "; findings "
                                               << v.value("findings", json::array()).dump();
+    }
     for (const auto& issue : truth.value("issues", json::array())) {
       const std::string what =
           str(issue, "kind") + (issue.value("path", json()).is_string() ? " " + str(issue, "path") : "");
