@@ -6,6 +6,7 @@
 #include <memory>
 
 #include <tbb/parallel_for.h>
+#include <tbb/task_group.h>
 #include <cctype>
 #include <set>
 
@@ -761,6 +762,8 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
 
 }  // namespace
 
+constexpr std::size_t kHelperSubjects = 64;
+
 struct Matcher::Cache {
   KernelData kd;
   bool kernel_loaded = false;
@@ -771,10 +774,17 @@ struct Matcher::Cache {
   std::map<std::string, std::shared_ptr<const StoredCve>> kernel_records;
   std::map<std::string, KevInfo> kev;
   bool kev_loaded = false;
+  // A second read-only connection to the same file: KEV and the kernel fix data load, and half of
+  // the matched records are read, on it while the main connection reads the product index (a
+  // connection is not shared between threads). Without it (it could not be opened) all reads go
+  // through the main connection, in the same order.
+  std::unique_ptr<VulnDb> helper;
+  bool helper_tried = false;
 };
 
 Matcher::Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
 Matcher::~Matcher() = default;
+bool Matcher::second_connection_open() const { return cache_ && cache_->helper; }
 
 std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, MatchStats* stats) {
   MatchStats st;
@@ -810,50 +820,89 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& k : subjects[i].keys) by_cpe[k].push_back(i);
   }
 
-  // Loaded once per run: the kernel fix data and KEV are small, and per-CVE queries dominate otherwise.
   // Kept by the Matcher between calls: a fleet's SBOMs repeat products and kernel versions, and
-  // their candidates, decoded configurations and kernel verdict data are read once.
+  // their candidates, decoded configurations, records and kernel verdict data are read once.
   if (!cache_) cache_ = std::make_unique<Cache>();
   Cache& cache = *cache_;
-  if (!cache.kev_loaded) {
-    for (auto& [id, info] : db_.all_kev()) cache.kev.emplace(std::move(id), std::move(info));
-    cache.kev_loaded = true;
-  }
   KernelData& kd = cache.kd;
-  bool& kernel_loaded = cache.kernel_loaded;
   auto& candidate_cache = cache.candidates;
   const std::map<std::string, KevInfo>& kev = cache.kev;
-  // Phase 1, serial (the database connection is not shared between threads): each subject's
-  // candidates from the product index, and the records and decoded configurations of those whose
-  // configurations are not simple.
-  std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
-  std::map<const CandidateList*, unsigned> sharing;
-  std::vector<Candidate*> to_decode;
-  for (std::size_t si = 0; si < subjects.size(); ++si) {
-    const Subject& s = subjects[si];
-    ++st.components;
-    if (s.version.empty() || !plausible_version(s.scheme, s.version) || s.cpes.empty()) {
-      st.without_version += s.version.empty() || !plausible_version(s.scheme, s.version);
-      continue;
+  auto eligible = [](const Subject& s) {
+    return !s.version.empty() && plausible_version(s.scheme, s.version) && !s.cpes.empty();
+  };
+  // Verdicts for a kernel version look only at the fixes of its own branch.
+  bool any_kernel = false;
+  std::size_t n_eligible = 0;
+  std::vector<std::string> new_branches;
+  for (const auto& s : subjects) n_eligible += eligible(s);
+  for (const auto& s : subjects)
+    if (s.scheme == Scheme::kernel && eligible(s)) {
+      any_kernel = true;
+      if (!kd.branches.count(s.kernel.branch) &&
+          std::find(new_branches.begin(), new_branches.end(), s.kernel.branch) == new_branches.end())
+        new_branches.push_back(s.kernel.branch);
     }
-    bool kernel = s.scheme == Scheme::kernel;
-    if (kernel && !kernel_loaded) {
-      for (auto& r : db_.all_kernel_ranges()) {
+  // KEV and the kernel fix data: small, read whole (per-CVE queries would dominate), once per Matcher.
+  auto load_shared = [&](VulnDb& db) {
+    if (!cache.kev_loaded) {
+      for (auto& [id, info] : db.all_kev()) cache.kev.emplace(std::move(id), std::move(info));
+      cache.kev_loaded = true;
+    }
+    if (any_kernel && !cache.kernel_loaded) {
+      for (auto& r : db.all_kernel_ranges()) {
         std::string id = r.cve_id;
         kd.ranges.emplace(std::move(id), std::move(r));
       }
-      std::vector<std::string> fix_ids = db_.kernel_fix_ids();  // distinct
-      std::sort(fix_ids.begin(), fix_ids.end());                 // already in key order: a linear check
+      std::vector<std::string> fix_ids = db.kernel_fix_ids();  // distinct
+      std::sort(fix_ids.begin(), fix_ids.end());                // already in key order: a linear check
       std::vector<std::string> range_ids;
       range_ids.reserve(kd.ranges.size());
       for (const auto& [id, r] : kd.ranges) range_ids.push_back(id);
       std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
-      kernel_loaded = true;
+      cache.kernel_loaded = true;
     }
-    // Verdicts for a version look only at the fixes of its own branch.
-    if (kernel)
-      if (const std::string& branch = s.kernel.branch; kd.branches.insert(branch).second)
-        for (auto& f : db_.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
+    for (const auto& branch : new_branches) {
+      kd.branches.insert(branch);
+      for (auto& f : db.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
+    }
+  };
+  // The helper connection opens and loads while the main one reads the product index below.
+  bool helper_loaded = false;
+  bool helper_reading = false;
+  struct EndHelperRead {
+    Cache& cache;
+    bool& active;
+    ~EndHelperRead() {
+      if (active) cache.helper->end_read();
+    }
+  } end_helper_read{cache, helper_reading};
+  tbb::task_group helper_work;  // waited for before the read above ends
+  // Worth its opening (1-2 ms) where there is much to read: a Linux kernel has 1,000-4,000
+  // candidates and about as many matched records; a few user-space programs have a few hundred.
+  const bool want_helper = second_connection_ && (any_kernel || n_eligible >= kHelperSubjects);
+  if (want_helper && (!cache.helper_tried || cache.helper)) {
+    helper_work.run([&] {
+      if (!cache.helper_tried) {
+        cache.helper_tried = true;
+        if (auto h = VulnDb::open(db_.path(), false)) cache.helper = std::move(*h);
+      }
+      if (!cache.helper) return;
+      helper_reading = static_cast<bool>(cache.helper->begin_read());
+      load_shared(*cache.helper);
+      helper_loaded = true;
+    });
+  }
+  // Phase 1, serial on the main connection: each subject's candidates from the product index.
+  std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
+  std::vector<char> fresh_list(subjects.size(), 0);
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    const Subject& s = subjects[si];
+    ++st.components;
+    if (!eligible(s)) {
+      st.without_version += s.version.empty() || !plausible_version(s.scheme, s.version);
+      continue;
+    }
+    bool kernel = s.scheme == Scheme::kernel;
     // The candidates depend only on the product names: images and fleets repeat products, and
     // each list is read once.
     std::string cache_key(to_string(s.scheme));
@@ -879,24 +928,40 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       }
       std::sort(list.items.begin(), list.items.end(),
                 [](const IndexedCve& a, const IndexedCve& b) { return a.rowid < b.rowid; });
-      if (kernel) list.items.reserve(list.items.size() + kd.ids.size());  // `ids` views the items' ids
-      std::set<std::string_view> ids;
-      for (auto& ic : list.items) {
-        ids.insert(ic.id);
+      for (auto& ic : list.items)
         if (!ic.simple) ic.segments.clear();
-      }
-      // Kernel CVEs NVD does not file under the kernel are decided by the fix data alone.
-      if (kernel)
-        for (const auto& id : kd.ids)
-          if (!ids.count(id)) {
-            list.items.emplace_back();
-            list.items.back().id = id;
-          }
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
+      fresh_list[si] = kernel;
     }
     cand_of[si] = &cached->second;
+  }
+  helper_work.wait();
+  if (!helper_loaded) load_shared(db_);
+  // Phase 1b: kernel CVEs NVD does not file under the kernel, decided by the fix data alone, join
+  // the kernel's new candidate lists; then the records and decoded configurations of candidates
+  // whose configurations are not simple.
+  std::map<const CandidateList*, unsigned> sharing;
+  std::vector<Candidate*> to_decode;
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    if (!cand_of[si]) continue;
+    const Subject& s = subjects[si];
+    bool kernel = s.scheme == Scheme::kernel;
+    if (fresh_list[si]) {
+      CandidateList& list = *cand_of[si];
+      std::vector<std::string_view> ids;
+      ids.reserve(list.items.size());
+      for (const auto& ic : list.items) ids.push_back(ic.id);
+      std::sort(ids.begin(), ids.end());
+      std::vector<std::string> only_fix_data;
+      for (const auto& id : kd.ids)
+        if (!std::binary_search(ids.begin(), ids.end(), std::string_view(id))) only_fix_data.push_back(id);
+      for (auto& id : only_fix_data) {
+        list.items.emplace_back();
+        list.items.back().id = std::move(id);
+      }
+    }
     ++sharing[cand_of[si]];
-    for (auto& ic : cached->second.items) {
+    for (auto& ic : cand_of[si]->items) {
       if (ic.simple || ic.full) continue;
       // Kernel CVEs the fix data decides need no configuration.
       if (kernel && kernel_decision(kd, ic.id, s.kernel, true)) continue;
@@ -1010,32 +1075,52 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   };
   tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { decide(si); });
 
-  // Serial: the records of the matched CVEs only (a fraction of the candidates), once per Matcher.
+  // The records of the matched CVEs only (a fraction of the candidates), once per Matcher: those
+  // not yet cached are read in two halves, one on each connection, in parallel.
+  std::vector<std::int64_t> want_rows;
+  std::vector<std::string> want_ids;
+  for (std::size_t si = 0; si < subjects.size(); ++si)
+    for (const auto& p : pending[si]) {
+      const IndexedCve& ic = *p.ic;
+      if (ic.full) continue;
+      if (ic.rowid != 0) {
+        if (!cache.records.count(ic.rowid)) want_rows.push_back(ic.rowid);
+      } else if (!cache.kernel_records.count(ic.id)) {
+        want_ids.push_back(ic.id);
+      }
+    }
+  std::sort(want_rows.begin(), want_rows.end());
+  want_rows.erase(std::unique(want_rows.begin(), want_rows.end()), want_rows.end());
+  std::sort(want_ids.begin(), want_ids.end());
+  want_ids.erase(std::unique(want_ids.begin(), want_ids.end()), want_ids.end());
+  std::vector<std::optional<StoredCve>> got_rows(want_rows.size()), got_ids(want_ids.size());
+  {
+    // Rows in key order on each side: the helper takes the upper half of the rows.
+    std::size_t split = cache.helper && helper_reading ? want_rows.size() / 2 : want_rows.size();
+    tbb::task_group readers;
+    if (split < want_rows.size())
+      readers.run([&] {
+        for (std::size_t i = split; i < want_rows.size(); ++i) got_rows[i] = cache.helper->cve_by_rowid(want_rows[i], true);
+      });
+    for (std::size_t i = 0; i < split; ++i) got_rows[i] = db_.cve_by_rowid(want_rows[i], true);
+    for (std::size_t i = 0; i < want_ids.size(); ++i) got_ids[i] = db_.cve_by_id(want_ids[i]);
+    readers.wait();
+  }
+  for (std::size_t i = 0; i < want_rows.size(); ++i)
+    cache.records.emplace(want_rows[i], got_rows[i] ? std::make_shared<const StoredCve>(std::move(*got_rows[i])) : nullptr);
+  for (std::size_t i = 0; i < want_ids.size(); ++i) {
+    if (!got_ids[i]) {
+      got_ids[i].emplace();
+      got_ids[i]->id = want_ids[i];
+    }
+    cache.kernel_records.emplace(want_ids[i], std::make_shared<const StoredCve>(std::move(*got_ids[i])));
+  }
   for (std::size_t si = 0; si < subjects.size(); ++si)
     for (auto& p : pending[si]) {
       const IndexedCve& ic = *p.ic;
-      if (ic.full) {
-        p.cve = std::shared_ptr<const StoredCve>(ic.full, &ic.full->cve);
-      } else if (ic.rowid != 0) {
-        auto it = cache.records.find(ic.rowid);
-        if (it == cache.records.end()) {
-          auto cve = db_.cve_by_rowid(ic.rowid, true);
-          it = cache.records.emplace(ic.rowid, cve ? std::make_shared<const StoredCve>(std::move(*cve)) : nullptr).first;
-        }
-        p.cve = it->second;
-      } else {
-        auto it = cache.kernel_records.find(ic.id);
-        if (it == cache.kernel_records.end()) {
-          auto cve = db_.cve_by_id(ic.id);
-          if (!cve) {
-            StoredCve bare;
-            bare.id = ic.id;
-            cve = std::move(bare);
-          }
-          it = cache.kernel_records.emplace(ic.id, std::make_shared<const StoredCve>(std::move(*cve))).first;
-        }
-        p.cve = it->second;
-      }
+      if (ic.full) p.cve = std::shared_ptr<const StoredCve>(ic.full, &ic.full->cve);
+      else if (ic.rowid != 0) p.cve = cache.records.at(ic.rowid);
+      else p.cve = cache.kernel_records.at(ic.id);
     }
 
   // Phase 3, parallel: the matches completed from the records, and ruled out where the record's

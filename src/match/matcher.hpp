@@ -66,11 +66,17 @@ class Matcher {
   // Candidates read for one call are kept for the next (one Matcher per database snapshot: the
   // SBOMs of a fleet share products), so later calls read and decode only what is new.
   std::vector<VulnMatch> match(const std::vector<Component>& components, MatchStats* stats = nullptr);
+  // Whether a second read-only connection to the database file may be opened to read in parallel
+  // with the first (on by default; used for a Linux kernel or many components). Results are the same.
+  void set_second_connection(bool allowed) { second_connection_ = allowed; }
+  // Whether match() has opened that connection.
+  bool second_connection_open() const;
 
  private:
   VulnDb& db_;
   const MatchData& data_;
   std::set<std::string> kernel_arches_;
+  bool second_connection_ = true;
   struct Cache;
   std::unique_ptr<Cache> cache_;
 };

@@ -572,6 +572,46 @@ TEST_F(MatchFixture, MatcherReusedAcrossCallsAnswersLikeAFreshOne) {
   EXPECT_GT(total, 6u);  // the comparison is about real matches
 }
 
+// KEV and the kernel fix data loaded, and records read, on a second connection in parallel with the
+// first: the same answers as one connection doing everything, for fresh and reused Matchers.
+TEST_F(MatchFixture, SecondConnectionAnswersLikeOne) {
+  auto db = VulnDb::open(db_path, false);
+  ASSERT_TRUE(db);
+  auto data = MatchData::builtin();
+  ASSERT_TRUE(data);
+  Matcher two(**db, *data), one(**db, *data);
+  one.set_second_connection(false);
+  auto keys = [](const std::vector<VulnMatch>& ms) {
+    std::vector<std::string> out = match_keys(ms);
+    for (std::size_t i = 0; i < ms.size(); ++i)  // and what comes from the records, KEV and EPSS
+      out[i] += fmt::format(" | {} {} {} {} {} {} {}", ms[i].description, ms[i].published, ms[i].cvss3_score,
+                            ms[i].kev, ms[i].kev_date_added, ms[i].epss, fmt::join(ms[i].cwes, ","));
+    return out;
+  };
+  const std::vector<std::vector<Component>> sboms = {
+      {comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"),
+       comp("busybox", "1.19.4", "a:busybox:busybox")},
+      {comp("linux-kernel", "4.17.2", "o:linux:linux_kernel"), comp("openssl", "1.0.2g", "a:openssl:openssl")},
+      {comp("dnsmasq", "2.78", "a:thekelleys:dnsmasq")},
+      {comp("linux-kernel", "4.14.195", "o:linux:linux_kernel"), comp("linux-kernel", "4.10", "o:linux:linux_kernel")},
+  };
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < sboms.size(); ++i) {
+    auto a = keys(two.match(sboms[i]));
+    EXPECT_EQ(a, keys(one.match(sboms[i]))) << "SBOM " << i;
+    total += a.size();
+  }
+  EXPECT_TRUE(two.second_connection_open());
+  EXPECT_FALSE(one.second_connection_open());
+  EXPECT_GT(total, 8u);
+  // Without a file to open a second time, the first connection does all the reading.
+  auto mem = VulnDb::open(":memory:", true);
+  ASSERT_TRUE(mem) << mem.error().message;
+  Matcher alone(**mem, *data);
+  EXPECT_TRUE(alone.match(sboms[0]).empty());
+  EXPECT_FALSE(alone.second_connection_open());
+}
+
 TEST_F(MatchFixture, ProductIndexAnswersLikeTheConfigurations) {
   const std::vector<Component> comps = {
       comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("widget", "1.4", "a:acme:widget"),
