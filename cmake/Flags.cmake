@@ -2,7 +2,7 @@ set(IOTAUDIT_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-c
     -Wnon-virtual-dtor -Wcast-align -Wformat=2 -Wimplicit-fallthrough
     # Unity builds include .cpp files into one another; GCC then reads a type from a file's
     # anonymous namespace used by a class of the same file as if it came from a header.
-    -Wno-subobject-linkage)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-subobject-linkage>)
 
 if(IOTAUDIT_HARDEN)
   # The same mitigations the ELF hardening checks look for in firmware.
