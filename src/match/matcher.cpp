@@ -1095,15 +1095,19 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   want_ids.erase(std::unique(want_ids.begin(), want_ids.end()), want_ids.end());
   std::vector<std::optional<StoredCve>> got_rows(want_rows.size()), got_ids(want_ids.size());
   {
-    // Rows in key order on each side: the helper takes the upper half of the rows.
-    std::size_t split = cache.helper && helper_reading ? want_rows.size() / 2 : want_rows.size();
+    // Job k < rows reads row k, the others the ids; in key order on each connection. The helper
+    // takes the upper half of the jobs.
+    const std::size_t n_rows = want_rows.size(), n_jobs = n_rows + want_ids.size();
+    auto read = [&](VulnDb& db, std::size_t from, std::size_t to) {
+      for (std::size_t k = from; k < to; ++k) {
+        if (k < n_rows) got_rows[k] = db.cve_by_rowid(want_rows[k], true);
+        else got_ids[k - n_rows] = db.cve_by_id(want_ids[k - n_rows]);
+      }
+    };
+    const std::size_t split = cache.helper && helper_reading ? n_jobs / 2 : n_jobs;
     tbb::task_group readers;
-    if (split < want_rows.size())
-      readers.run([&] {
-        for (std::size_t i = split; i < want_rows.size(); ++i) got_rows[i] = cache.helper->cve_by_rowid(want_rows[i], true);
-      });
-    for (std::size_t i = 0; i < split; ++i) got_rows[i] = db_.cve_by_rowid(want_rows[i], true);
-    for (std::size_t i = 0; i < want_ids.size(); ++i) got_ids[i] = db_.cve_by_id(want_ids[i]);
+    if (split < n_jobs) readers.run([&] { read(*cache.helper, split, n_jobs); });
+    read(db_, 0, split);
     readers.wait();
   }
   for (std::size_t i = 0; i < want_rows.size(); ++i)
