@@ -506,8 +506,8 @@ BuiltInput build_input(const Line& line, const fs::path& tmp) {
       throw CaseError("input: unknown option '" + k + "'");
     }
   }
-  for (const auto& [k, v] : w.named) {
-    (void)v;
+  for (const auto& option : w.named) {
+    const std::string& k = option.first;  // a structured binding cannot be captured before clang 16
     if (std::count_if(w.named.begin(), w.named.end(), [&](const auto& p) { return p.first == k; }) > 1 &&
         k != "mode" && k != "member")
       throw CaseError("input: option '" + k + "' given twice");
