@@ -834,14 +834,15 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   bool any_kernel = false;
   std::size_t n_eligible = 0;
   std::vector<std::string> new_branches;
-  for (const auto& s : subjects) n_eligible += eligible(s);
-  for (const auto& s : subjects)
-    if (s.scheme == Scheme::kernel && eligible(s)) {
-      any_kernel = true;
-      if (!kd.branches.count(s.kernel.branch) &&
-          std::find(new_branches.begin(), new_branches.end(), s.kernel.branch) == new_branches.end())
-        new_branches.push_back(s.kernel.branch);
-    }
+  for (const auto& s : subjects) {
+    if (!eligible(s)) continue;
+    ++n_eligible;
+    if (s.scheme != Scheme::kernel) continue;
+    any_kernel = true;
+    if (!kd.branches.count(s.kernel.branch) &&
+        std::find(new_branches.begin(), new_branches.end(), s.kernel.branch) == new_branches.end())
+      new_branches.push_back(s.kernel.branch);
+  }
   // KEV and the kernel fix data: small, read whole (per-CVE queries would dominate), once per Matcher.
   auto load_shared = [&](VulnDb& db) {
     if (!cache.kev_loaded) {
@@ -894,7 +895,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   }
   // Phase 1, serial on the main connection: each subject's candidates from the product index.
   std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
-  std::vector<char> fresh_list(subjects.size(), 0);
+  std::vector<char> needs_fix_ids(subjects.size(), 0);  // a kernel list read in this call
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
     ++st.components;
@@ -931,7 +932,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       for (auto& ic : list.items)
         if (!ic.simple) ic.segments.clear();
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
-      fresh_list[si] = kernel;
+      needs_fix_ids[si] = kernel;
     }
     cand_of[si] = &cached->second;
   }
@@ -946,15 +947,14 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     if (!cand_of[si]) continue;
     const Subject& s = subjects[si];
     bool kernel = s.scheme == Scheme::kernel;
-    if (fresh_list[si]) {
+    if (needs_fix_ids[si]) {
       CandidateList& list = *cand_of[si];
       std::vector<std::string_view> ids;
       ids.reserve(list.items.size());
       for (const auto& ic : list.items) ids.push_back(ic.id);
       std::sort(ids.begin(), ids.end());
-      std::vector<std::string> only_fix_data;
-      for (const auto& id : kd.ids)
-        if (!std::binary_search(ids.begin(), ids.end(), std::string_view(id))) only_fix_data.push_back(id);
+      std::vector<std::string> only_fix_data;  // copies: appending items moves the ids viewed above
+      std::set_difference(kd.ids.begin(), kd.ids.end(), ids.begin(), ids.end(), std::back_inserter(only_fix_data));
       for (auto& id : only_fix_data) {
         list.items.emplace_back();
         list.items.back().id = std::move(id);
