@@ -162,7 +162,11 @@ void write_vulnerability(JsonTextWriter& w, const std::vector<const VulnMatch*>&
 
 }  // namespace
 
-std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches, std::size_t indent) {
+namespace {
+
+// The entries of the `vulnerabilities` array as dump(2) writes them nested at `indent`, each on its
+// own (a kernel has 1,600), in parallel.
+std::vector<std::string> vulnerability_entries(const std::vector<VulnMatch>& matches, std::size_t indent) {
   // One entry per (CVE, status): CycloneDX puts the analysis on the vulnerability, so affected and
   // ruled-out components of the same CVE become separate entries.
   std::map<std::pair<std::string, std::string>, std::vector<const VulnMatch*>> groups;
@@ -180,28 +184,64 @@ std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches
     ref = fmt::format("vuln:{}", k->first);
     for (int n = 2; !refs_used.insert(ref).second; ++n) ref = fmt::format("vuln:{}#{}", k->first, n);
   }
-  // Each entry is written on its own (a kernel has 1,600), in parallel, then joined in order.
   std::vector<std::string> parts(order.size());
   tbb::parallel_for(std::size_t{0}, order.size(), [&](std::size_t i) {
     JsonTextWriter w(parts[i], indent + 2);
     write_vulnerability(w, groups.find(*order[i].first)->second, order[i].second);
   });
+  return parts;
+}
+
+// The slot as dump() writes it: a string value cannot hold a raw newline, so text inside the
+// document never matches the member with its line break.
+constexpr std::string_view kSlotToken = "\"\\u0001iotaudit:vulnerabilities\\u0001\"";
+
+}  // namespace
+
+std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches, std::size_t indent) {
   std::string out;
-  append_array(out, parts, indent);
+  append_array(out, vulnerability_entries(matches, indent), indent);
   return out;
 }
 
 const char* const kVulnerabilitiesSlot = "\x01iotaudit:vulnerabilities\x01";
 
-std::string dump_cyclonedx(const ordered_json& doc, const std::vector<VulnMatch>& matches) {
-  std::string out = dump_pretty(doc);
-  // The slot as dump() writes it, as a top-level member: a string value cannot hold a raw
-  // newline, so text inside the document never matches.
-  const std::string token = "\"\\u0001iotaudit:vulnerabilities\\u0001\"";
-  std::size_t at = out.find("\n  \"vulnerabilities\": " + token);
-  if (at == std::string::npos) return out;
-  out.replace(out.find(token, at), token.size(), cyclonedx_vulnerabilities_text(matches, 2));
+CycloneDxFrame cyclonedx_frame(const ordered_json& doc) {
+  CycloneDxFrame f;
+  f.head = dump_pretty(doc);
+  std::size_t at = f.head.find("\n  \"vulnerabilities\": " + std::string(kSlotToken));
+  if (at == std::string::npos) return f;
+  at = f.head.find(kSlotToken, at);
+  f.tail = f.head.substr(at + kSlotToken.size());
+  f.head.resize(at);
+  f.slot = true;
+  return f;
+}
+
+std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
+                           std::string_view trailer) {
+  std::string out;
+  if (!frame.slot) {
+    out.reserve(frame.head.size() + trailer.size());
+    out += frame.head;
+    out += trailer;
+    return out;
+  }
+  // One buffer of the final size: the array is 2 MB for a kernel, and every copy of it or
+  // doubling of its buffer costs fresh pages.
+  std::vector<std::string> parts = vulnerability_entries(matches, 2);
+  std::size_t array = 2;
+  for (const auto& p : parts) array += p.size() + 2 + 4 + 2;
+  out.reserve(frame.head.size() + array + frame.tail.size() + trailer.size());
+  out += frame.head;
+  append_array(out, parts, 2);
+  out += frame.tail;
+  out += trailer;
   return out;
+}
+
+std::string dump_cyclonedx(const ordered_json& doc, const std::vector<VulnMatch>& matches) {
+  return dump_cyclonedx(cyclonedx_frame(doc), matches);
 }
 
 ordered_json sarif_log(const SarifInput& in) {

@@ -23,6 +23,17 @@ std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches
 extern const char* const kVulnerabilitiesSlot;
 std::string dump_cyclonedx(const nlohmann::ordered_json& doc, const std::vector<VulnMatch>& matches);
 
+// The same in two steps, for a document that does not depend on the matches (`iotaudit match`
+// writes the SBOM it was given): the document's text around the slot, which can be written while
+// the matches are being computed, then the whole text in one buffer, `trailer` appended.
+struct CycloneDxFrame {
+  std::string head, tail;  // tail is empty and head the whole text when there is no slot
+  bool slot = false;
+};
+CycloneDxFrame cyclonedx_frame(const nlohmann::ordered_json& doc);
+std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
+                           std::string_view trailer = {});
+
 struct SarifInput {
   std::string tool_version;
   std::vector<const Finding*> findings;

@@ -1,6 +1,6 @@
 // The smaller feed parsers (CISA KEV JSON and CSV, EPSS CSV, linux-kernel-cves files, CVE JSON 5,
 // OSV with its range evaluation), CVSS vectors, VEX documents, CPE names and the version schemes
-// on arbitrary bytes.
+// on arbitrary bytes, and CycloneDX SBOMs read back for `iotaudit match`.
 #include <cstdint>
 #include <string>
 
@@ -10,6 +10,7 @@
 #include "match/feeds/osv.hpp"
 #include "match/import.hpp"
 #include "match/osv_match.hpp"
+#include "match/sbom_input.hpp"
 #include "match/version/scheme.hpp"
 #include "match/vex.hpp"
 
@@ -24,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)parse_kernel_stream_fixes(text);
   (void)parse_kernel_cves_txt(text);
   (void)parse_vex(text, "fuzz");
+  if (auto sbom = read_cyclonedx_components(text))
+    for (const auto& c : sbom->components)
+      if (c.id.empty() || c.version.empty()) __builtin_trap();
   (void)parse_cve5_json(text, [](CveRecord&& r) {
     if (r.id.rfind("CVE-", 0) != 0) __builtin_trap();
   });

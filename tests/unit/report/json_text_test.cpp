@@ -184,6 +184,18 @@ TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
   want["vulnerabilities"] = ordered_json::array();
   EXPECT_EQ(dump_cyclonedx(doc, {}), want.dump(2));
   EXPECT_EQ(cyclonedx_vulnerabilities_text({}, 2), "[]");
+  // In two steps, the frame written before the matches are known: the same text, the trailer after it.
+  doc["vulnerabilities"] = kVulnerabilitiesSlot;
+  want["vulnerabilities"] = j;
+  CycloneDxFrame frame = cyclonedx_frame(doc);
+  EXPECT_TRUE(frame.slot);
+  EXPECT_EQ(dump_cyclonedx(frame, ms, "\n"), want.dump(2) + "\n");
+  EXPECT_EQ(dump_cyclonedx(frame, ms), dump_cyclonedx(doc, ms));
+  // Without a slot: the document alone, whatever the matches.
+  doc.erase("vulnerabilities");
+  frame = cyclonedx_frame(doc);
+  EXPECT_FALSE(frame.slot);
+  EXPECT_EQ(dump_cyclonedx(frame, ms, "\n"), doc.dump(2) + "\n");
 }
 
 }  // namespace
