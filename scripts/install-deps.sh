@@ -13,7 +13,7 @@ packages=(
   libsquashfs-dev libarchive-dev zlib1g-dev liblzma-dev liblzo2-dev libssl-dev libcrypt-dev
   libtbb-dev libcli11-dev libfmt-dev nlohmann-json3-dev libexpected-dev libext2fs-dev
   libbz2-dev libzstd-dev liblz4-dev libvectorscan-dev libre2-dev libsqlite3-dev libsimdjson-dev
-  libyaml-cpp-dev nettle-dev
+  libyaml-cpp-dev nettle-dev libmimalloc-dev
   # tests and demo image
   libgtest-dev squashfs-tools cpio xz-utils gzip tar python3 python3-jsonschema
   e2fsprogs genisoimage xorriso p7zip-full binutils genromfs chromium

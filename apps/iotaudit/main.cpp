@@ -25,6 +25,7 @@
 
 #include "identify/classifier.hpp"
 #include "analyze/analyzer.hpp"
+#include "core/allocator.hpp"
 #include "core/embedded_data.hpp"
 #include "core/executor.hpp"
 #include "comply/catalog.hpp"
@@ -714,11 +715,13 @@ int run_db_info(const std::string& db_path) {
 
 }  // namespace
 
-// Page faults dominate short runs on virtual machines (about 10 us each on the reference VM: a
-// match of an SBOM with a Linux kernel took 10,400 of them). The heap is grown once by 64 MiB and
-// that range is offered to transparent huge pages, so it faults in 2 MiB at a time: 10,400 ->
-// 4,000 faults, 0.25 -> 0.18 s for that match, 0.50 -> 0.39 s for a scan of the TL-WR841N root
-// filesystem (bench/vulndb_speed.md). Only virtual space is reserved; untouched pages cost nothing.
+#if !defined(IOTAUDIT_MIMALLOC)
+// glibc's allocator only (mimalloc takes huge pages itself: core/allocator.hpp). Page faults
+// dominate short runs on virtual machines (about 10 us each on the reference VM: a match of an
+// SBOM with a Linux kernel took 10,400 of them). The heap is grown once by 64 MiB and that range
+// is offered to transparent huge pages, so it faults in 2 MiB at a time: 10,400 -> 4,000 faults,
+// 0.25 -> 0.18 s for that match, 0.50 -> 0.39 s for a scan of the TL-WR841N root filesystem
+// (bench/vulndb_speed.md). Only virtual space is reserved; untouched pages cost nothing.
 void reserve_heap_in_huge_pages() {
 #if defined(__SANITIZE_ADDRESS__)
   return;  // the sanitizer's allocator does not use the program break
@@ -751,15 +754,13 @@ void advise_worker_heap() {
   if (at < brk_end && brk_end - at < (std::uintptr_t{1} << 30)) return;  // the main heap: advised already
   (void)::madvise(reinterpret_cast<void*>(at & ~(kHeapMax - 1)), kHeapMax, MADV_HUGEPAGE);
 }
+#endif
 
 int main(int argc, char** argv) {
-  // Decoded contents are many buffers of 64 KiB to a few MiB that live until the run ends. glibc
-  // maps each one above 128 KiB separately and unmaps it on free, so every buffer costs fresh page
-  // faults; served from the heap instead, extraction of the TL-WR841N root filesystem (xz, 12 MB
-  // of contents) takes 186 ms instead of 214 ms (bench/extract_speed.md).
-  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  tune_allocator();  // core/allocator.hpp
+#if !defined(IOTAUDIT_MIMALLOC)
   reserve_heap_in_huge_pages();
+#endif
   CLI::App app{"iotaudit — security assessment of IoT firmware against EN 303 645, PSTI and related standards"};
   app.require_subcommand(1);
   app.footer(
@@ -888,7 +889,7 @@ int main(int argc, char** argv) {
     // calls). Not under the sanitizer: its allocator has no glibc arenas to advise, and observing
     // the main thread's TBB arena makes TBB keep a record LeakSanitizer reports at exit.
     std::optional<WorkerThreadHook> worker_heaps;
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(IOTAUDIT_MIMALLOC)
     if (!*list && !*db_info && !*db_upgrade) worker_heaps.emplace(&advise_worker_heap);
 #endif
     // Pair each -o with the -f that precedes it, in command-line order.

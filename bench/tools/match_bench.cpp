@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "core/allocator.hpp"
 #include "match/matcher.hpp"
 #include "match/sbom_input.hpp"
 
@@ -22,8 +23,7 @@ using clock_type = std::chrono::steady_clock;
 int main(int argc, char** argv) {
   // The allocator settings of the iotaudit binary (apps/iotaudit/main.cpp), so the matcher is timed
   // as the command runs it.
-  ::mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  tune_allocator();
   std::string db_path, sbom;
   std::size_t synthetic = 0, repeat = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
