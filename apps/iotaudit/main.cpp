@@ -573,6 +573,7 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
     }
   }
   match::Matcher matcher(**db, *data);
+  matcher.open_second_connection_early();
   std::set<std::string> used_names;
   bool input_failed = false, output_failed = false, findings = false;
   const bool want_cyclonedx =

@@ -780,11 +780,27 @@ struct Matcher::Cache {
   // through the main connection, in the same order.
   std::unique_ptr<VulnDb> helper;
   bool helper_tried = false;
+  tbb::task_group opening;  // open_second_connection_early(); waited for before `helper` is read
 };
 
 Matcher::Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
-Matcher::~Matcher() = default;
-bool Matcher::second_connection_open() const { return cache_ && cache_->helper; }
+Matcher::~Matcher() {
+  if (cache_) cache_->opening.wait();
+}
+bool Matcher::second_connection_open() const {
+  if (!cache_) return false;
+  cache_->opening.wait();
+  return cache_->helper != nullptr;
+}
+void Matcher::open_second_connection_early() {
+  if (!second_connection_) return;
+  if (!cache_) cache_ = std::make_unique<Cache>();
+  if (cache_->helper_tried) return;
+  cache_->helper_tried = true;
+  cache_->opening.run([c = cache_.get(), path = db_.path()] {
+    if (auto h = VulnDb::open(path, false)) c->helper = std::move(*h);
+  });
+}
 
 std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, MatchStats* stats) {
   MatchStats st;
@@ -881,8 +897,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   // Worth its opening (1-2 ms) where there is much to read: a Linux kernel has 1,000-4,000
   // candidates and about as many matched records; a few user-space programs have a few hundred.
   const bool want_helper = second_connection_ && (any_kernel || n_eligible >= kHelperSubjects);
-  if (want_helper && (!cache.helper_tried || cache.helper)) {
+  if (want_helper) {
     helper_work.run([&] {
+      cache.opening.wait();
       if (!cache.helper_tried) {
         cache.helper_tried = true;
         if (auto h = VulnDb::open(db_.path(), false)) cache.helper = std::move(*h);
@@ -1104,7 +1121,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         else got_ids[k - n_rows] = db.cve_by_id(want_ids[k - n_rows]);
       }
     };
-    const std::size_t split = cache.helper && helper_reading ? n_jobs / 2 : n_jobs;
+    const std::size_t split = helper_reading && cache.helper ? n_jobs / 2 : n_jobs;
     tbb::task_group readers;
     if (split < n_jobs) readers.run([&] { read(*cache.helper, split, n_jobs); });
     read(db_, 0, split);
@@ -1129,21 +1146,60 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
 
   // Phase 3, parallel: the matches completed from the records, and ruled out where the record's
   // description says the component is not affected.
-  std::vector<std::vector<VulnMatch>> per_subject(subjects.size());
-  auto evaluate = [&](std::size_t si) {
-    if (!cand_of[si]) return;
+  // EPSS for the CVEs that may match (a few per cent of the candidates), one lookup per CVE, on
+  // the helper connection while the matches are completed.
+  std::vector<std::string_view> epss_ids;
+  for (std::size_t si = 0; si < subjects.size(); ++si)
+    for (const auto& p : pending[si])
+      if (p.cve) epss_ids.push_back(p.cve->id);
+  std::sort(epss_ids.begin(), epss_ids.end());
+  epss_ids.erase(std::unique(epss_ids.begin(), epss_ids.end()), epss_ids.end());
+  std::vector<std::optional<EpssEntry>> epss_found(epss_ids.size());
+  tbb::task_group epss_reader;
+  const bool epss_on_helper = helper_reading && cache.helper;
+  auto read_epss = [&](VulnDb& db) {
+    for (std::size_t i = 0; i < epss_ids.size(); ++i) epss_found[i] = db.epss(std::string(epss_ids[i]));
+  };
+  if (epss_on_helper) epss_reader.run([&] { read_epss(*cache.helper); });
+
+  // A kernel has 1,600 matches: its list is cut into chunks like its candidates above, evaluated
+  // in parallel and joined in order.
+  std::vector<std::vector<std::string>> applets_of(subjects.size());
+  std::vector<std::string> searched_of(subjects.size());
+  struct Part {
+    std::size_t si = 0, from = 0, to = 0;
+    std::vector<VulnMatch> out;
+    MatchStats stats;
+  };
+  std::vector<Part> parts;
+  for (std::size_t si = 0; si < subjects.size(); ++si) {
+    if (!cand_of[si]) continue;
+    const Subject& s = subjects[si];
+    for (const auto& [k, v] : s.c->properties)
+      if (k == "busybox:applets") applets_of[si] = split_list(v);
+    std::string searched;
+    for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
+    searched_of[si] = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
+    const std::size_t n = pending[si].size();
+    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n / 64));
+    for (std::size_t k = 0; k < n_chunks; ++k) {
+      parts.emplace_back();
+      parts.back().si = si;
+      parts.back().from = k * n / n_chunks;
+      parts.back().to = (k + 1) * n / n_chunks;
+    }
+  }
+  auto evaluate = [&](Part& part) {
+    const std::size_t si = part.si;
     const Subject& s = subjects[si];
     const Component& c = *s.c;
     bool kernel = s.scheme == Scheme::kernel;
-    std::vector<VulnMatch>& out = per_subject[si];
-    MatchStats& subject_stats = per_stats[si];
-    std::vector<std::string> applets;
-    for (const auto& [k, v] : c.properties)
-      if (k == "busybox:applets") applets = split_list(v);
-    std::string searched;
-    for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
-    searched = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
-    for (auto& p : pending[si]) {
+    std::vector<VulnMatch>& out = part.out;
+    MatchStats& subject_stats = part.stats;
+    const std::vector<std::string>& applets = applets_of[si];
+    const std::string& searched = searched_of[si];
+    for (std::size_t pi = part.from; pi < part.to; ++pi) {
+      Pending& p = pending[si][pi];
       if (!p.cve) continue;
       const StoredCve& cve = *p.cve;
       VulnMatch m = std::move(p.m);
@@ -1231,24 +1287,35 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       out.push_back(std::move(m));
     }
   };
-  tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { evaluate(si); });
+  tbb::parallel_for(std::size_t{0}, parts.size(), [&](std::size_t k) { evaluate(parts[k]); });
   std::vector<VulnMatch> out;
-  for (std::size_t si = 0; si < subjects.size(); ++si) {
-    st.candidates += per_stats[si].candidates;
-    st.matched += per_stats[si].matched;
-    st.ruled_out += per_stats[si].ruled_out;
-    for (auto& m : per_subject[si]) out.push_back(std::move(m));
+  std::size_t n_out = 0;
+  for (const auto& part : parts) n_out += part.out.size();
+  out.reserve(n_out);
+  for (const auto& ps : per_stats) st.candidates += ps.candidates;
+  for (auto& part : parts) {
+    st.matched += part.stats.matched;
+    st.ruled_out += part.stats.ruled_out;
+    for (auto& m : part.out) out.push_back(std::move(m));
   }
   // Distribution packages against OSV records of their ecosystem.
   match_osv(db_, components, kev, out, st);
-  // EPSS for the CVEs that matched (a few per cent of the candidates), one lookup per CVE.
-  std::map<std::string_view, std::optional<EpssEntry>> epss;
+  epss_reader.wait();
+  if (!epss_on_helper) read_epss(db_);
+  std::map<std::string_view, std::optional<EpssEntry>> epss_other;  // of OSV matches
   for (auto& m : out) {
-    auto it = epss.find(m.cve);
-    if (it == epss.end()) it = epss.emplace(m.cve, db_.epss(m.cve)).first;
-    if (it->second) {
-      m.epss = it->second->score;
-      m.epss_percentile = it->second->percentile;
+    const std::optional<EpssEntry>* e = nullptr;
+    if (auto it = std::lower_bound(epss_ids.begin(), epss_ids.end(), std::string_view(m.cve));
+        it != epss_ids.end() && *it == m.cve) {
+      e = &epss_found[static_cast<std::size_t>(it - epss_ids.begin())];
+    } else {
+      auto o = epss_other.find(m.cve);
+      if (o == epss_other.end()) o = epss_other.emplace(m.cve, db_.epss(m.cve)).first;
+      e = &o->second;
+    }
+    if (*e) {
+      m.epss = (*e)->score;
+      m.epss_percentile = (*e)->percentile;
     }
   }
   // Sorted through an index: moving whole matches around costs more than the comparisons.

@@ -579,8 +579,9 @@ TEST_F(MatchFixture, SecondConnectionAnswersLikeOne) {
   ASSERT_TRUE(db);
   auto data = MatchData::builtin();
   ASSERT_TRUE(data);
-  Matcher two(**db, *data), one(**db, *data);
+  Matcher two(**db, *data), one(**db, *data), early(**db, *data);
   one.set_second_connection(false);
+  early.open_second_connection_early();  // opened before the first match, on another thread
   auto keys = [](const std::vector<VulnMatch>& ms) {
     std::vector<std::string> out = match_keys(ms);
     for (std::size_t i = 0; i < ms.size(); ++i)  // and what comes from the records, KEV and EPSS
@@ -599,17 +600,24 @@ TEST_F(MatchFixture, SecondConnectionAnswersLikeOne) {
   for (std::size_t i = 0; i < sboms.size(); ++i) {
     auto a = keys(two.match(sboms[i]));
     EXPECT_EQ(a, keys(one.match(sboms[i]))) << "SBOM " << i;
+    EXPECT_EQ(a, keys(early.match(sboms[i]))) << "SBOM " << i;
     total += a.size();
   }
   EXPECT_TRUE(two.second_connection_open());
+  EXPECT_TRUE(early.second_connection_open());
+  EXPECT_FALSE(one.second_connection_open());
+  one.open_second_connection_early();  // not allowed: stays closed
   EXPECT_FALSE(one.second_connection_open());
   EXPECT_GT(total, 8u);
   // Without a file to open a second time, the first connection does all the reading.
   auto mem = VulnDb::open(":memory:", true);
   ASSERT_TRUE(mem) << mem.error().message;
   Matcher alone(**mem, *data);
+  alone.open_second_connection_early();
   EXPECT_TRUE(alone.match(sboms[0]).empty());
   EXPECT_FALSE(alone.second_connection_open());
+  Matcher unused(**db, *data);  // opened early, never matched: destroyed cleanly
+  unused.open_second_connection_early();
 }
 
 TEST_F(MatchFixture, ProductIndexAnswersLikeTheConfigurations) {
