@@ -598,13 +598,8 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
     tbb::task_group framing;
     if (want_cyclonedx)
       framing.run([&] {
-        try {
-          auto doc = nlohmann::ordered_json::parse(text);
-          doc["vulnerabilities"] = report::kVulnerabilitiesSlot;
-          frame = report::cyclonedx_frame(doc);
-        } catch (const std::exception& e) {
-          frame_error = e.what();
-        }
+        if (auto f = report::cyclonedx_frame_of_text(text)) frame = std::move(*f);
+        else frame_error = f.error().message;
       });
     std::set<std::string> arches;
     for (const auto& m : comps->elf_machines)

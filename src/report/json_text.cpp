@@ -135,6 +135,11 @@ void JsonTextWriter::value(long long n) {
   out_ += std::to_string(n);
 }
 
+void JsonTextWriter::raw(std::string_view text) {
+  before_value();
+  out_ += text;
+}
+
 namespace {
 
 // Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF),

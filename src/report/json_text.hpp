@@ -31,6 +31,8 @@ class JsonTextWriter {
   void value(const char* s) { value(std::string_view(s)); }
   void value(double d);
   void value(long long n);
+  // A value already written as JSON text (a number, true, false or null).
+  void raw(std::string_view text);
   // "key": value, for the common case.
   template <class T>
   void member(std::string_view k, const T& v) {

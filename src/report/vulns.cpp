@@ -206,9 +206,9 @@ std::string cyclonedx_vulnerabilities_text(const std::vector<VulnMatch>& matches
 
 const char* const kVulnerabilitiesSlot = "\x01iotaudit:vulnerabilities\x01";
 
-CycloneDxFrame cyclonedx_frame(const ordered_json& doc) {
+CycloneDxFrame split_at_slot(std::string text) {
   CycloneDxFrame f;
-  f.head = dump_pretty(doc);
+  f.head = std::move(text);
   std::size_t at = f.head.find("\n  \"vulnerabilities\": " + std::string(kSlotToken));
   if (at == std::string::npos) return f;
   at = f.head.find(kSlotToken, at);
@@ -217,6 +217,8 @@ CycloneDxFrame cyclonedx_frame(const ordered_json& doc) {
   f.slot = true;
   return f;
 }
+
+CycloneDxFrame cyclonedx_frame(const ordered_json& doc) { return split_at_slot(dump_pretty(doc)); }
 
 std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
                            std::string_view trailer) {

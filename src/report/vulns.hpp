@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/result.hpp"
 #include "model/finding.hpp"
 #include "model/vuln.hpp"
 
@@ -31,6 +32,13 @@ struct CycloneDxFrame {
   bool slot = false;
 };
 CycloneDxFrame cyclonedx_frame(const nlohmann::ordered_json& doc);
+// The frame of a document's dump(2) text: split where the slot is, as a top-level member.
+CycloneDxFrame split_at_slot(std::string text);
+// The frame of a document given as JSON text, with its top-level `vulnerabilities` as the slot:
+// the text cyclonedx_frame() writes for `ordered_json::parse(json)` with the slot set, without
+// building that document (simdjson; 1 ms instead of 7 ms for the 400 KB SBOM of an image).
+// Fails on text that is not a JSON object.
+Result<CycloneDxFrame> cyclonedx_frame_of_text(std::string_view json);
 std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
                            std::string_view trailer = {});
 

@@ -12,6 +12,7 @@
 #include "match/osv_match.hpp"
 #include "match/sbom_input.hpp"
 #include "match/version/scheme.hpp"
+#include "report/vulns.hpp"
 #include "match/vex.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -28,6 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (auto sbom = read_cyclonedx_components(text))
     for (const auto& c : sbom->components)
       if (c.id.empty() || c.version.empty()) __builtin_trap();
+  // The SBOM's own text for the report: a slot whenever the text is a JSON object.
+  if (auto frame = iotaudit::report::cyclonedx_frame_of_text(text); frame && !frame->slot) __builtin_trap();
   (void)parse_cve5_json(text, [](CveRecord&& r) {
     if (r.id.rfind("CVE-", 0) != 0) __builtin_trap();
   });

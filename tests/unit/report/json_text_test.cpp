@@ -1,6 +1,9 @@
 // dump_pretty writes what nlohmann's dump(2) writes, whichever parts it serialises in parallel.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <functional>
 #include <random>
 #include <string>
 
@@ -196,6 +199,91 @@ TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
   frame = cyclonedx_frame(doc);
   EXPECT_FALSE(frame.slot);
   EXPECT_EQ(dump_cyclonedx(frame, ms, "\n"), doc.dump(2) + "\n");
+}
+
+}  // namespace
+}  // namespace iotaudit::report
+
+namespace iotaudit::report {
+namespace {
+
+using nlohmann::ordered_json;
+
+// What `iotaudit match` wrote before the frame came from simdjson: the document parsed by
+// nlohmann, the slot set, dumped.
+std::string frame_by_nlohmann(const std::string& text) {
+  auto doc = ordered_json::parse(text);
+  doc["vulnerabilities"] = kVulnerabilitiesSlot;
+  CycloneDxFrame f = cyclonedx_frame(doc);
+  return f.head + "|" + f.tail;
+}
+
+std::string frame_by_simdjson(const std::string& text) {
+  auto f = cyclonedx_frame_of_text(text);
+  if (!f) return "error: " + f.error().message;
+  EXPECT_TRUE(f->slot);
+  return f->head + "|" + f->tail;
+}
+
+TEST(CycloneDxFrameOfText, SameTextAsTheDocumentDumped) {
+  const std::vector<std::string> docs = {
+      R"({})",
+      R"({"bomFormat": "CycloneDX", "vulnerabilities": [{"id": "CVE-1"}], "after": [1, 2]})",
+      R"({"a": 1, "vulnerabilities": null, "b": {"c": [], "d": {}, "e": [[], [{}]]}})",
+      // numbers as nlohmann prints them: integers, negative, unsigned beyond int64, doubles
+      R"({"n": [0, -0, 1, -1, 9223372036854775807, -9223372036854775808, 18446744073709551615,
+              1.0, 1.5, -2.25, 1e2, 1E-7, 123456.789, 1e300, 5e-324, 0.1, 100.0, 3.0e10]})",
+      R"({"s": ["", "tab\there", "quote\" backslash\\ slash\/", "\u0001\u001f\u007f", "\u00e9\u4e2d\ud83d\ude00",
+              "line\nbreak"], "t": true, "f": false, "z": null})",
+      // a repeated key keeps its first place and its last value, as ordered_json's parse does
+      R"({"k": 1, "other": 2, "k": {"x": 1, "x": 2, "y": 3}, "vulnerabilities": 1, "vulnerabilities": 2})",
+      "  {\"spaced\" :\n[ 1 ,2 ] }  \n",
+  };
+  for (const auto& d : docs) EXPECT_EQ(frame_by_simdjson(d), frame_by_nlohmann(d)) << d;
+}
+
+TEST(CycloneDxFrameOfText, RandomDocumentsMatch) {
+  std::mt19937 rng(1205);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+  std::function<ordered_json(int)> gen = [&](int depth) -> ordered_json {
+    switch (depth > 4 ? pick(5) : pick(7)) {
+      case 0: return ordered_json(static_cast<std::int64_t>(rng()) - (1LL << 31));
+      case 1: return ordered_json(std::ldexp(static_cast<double>(rng()), pick(80) - 40));
+      case 2: {
+        std::string s;
+        for (int i = pick(12); i > 0; --i) s += static_cast<char>(pick(2) ? 'a' + pick(26) : pick(0x80));
+        return ordered_json(s);
+      }
+      case 3: return ordered_json(pick(2) == 0);
+      case 4: return ordered_json(nullptr);
+      case 5: {
+        ordered_json a = ordered_json::array();
+        for (int i = pick(6); i > 0; --i) a.push_back(gen(depth + 1));
+        return a;
+      }
+      default: {
+        ordered_json o = ordered_json::object();
+        for (int i = pick(6); i > 0; --i) o[std::string(1, static_cast<char>('a' + pick(8)))] = gen(depth + 1);
+        return o;
+      }
+    }
+  };
+  for (int n = 0; n < 300; ++n) {
+    ordered_json doc = ordered_json::object();
+    for (int i = pick(8); i > 0; --i) doc[pick(5) ? std::string(1, static_cast<char>('a' + pick(8))) : "vulnerabilities"] = gen(1);
+    std::string text = doc.dump(pick(2) ? -1 : 2);
+    ASSERT_EQ(frame_by_simdjson(text), frame_by_nlohmann(text)) << text;
+  }
+}
+
+TEST(CycloneDxFrameOfText, RefusesWhatIsNotAJsonObject) {
+  for (std::string bad : {"", "[1, 2]", "\"text\"", "{\"a\": ", "{\"a\": 1} x", "{\"s\": \"\xff\"}"}) {
+    auto f = cyclonedx_frame_of_text(bad);
+    EXPECT_FALSE(f) << bad;
+    if (!f) EXPECT_EQ(f.error().code, Errc::malformed);
+  }
+  std::string deep = "{\"a\": " + std::string(600, '[') + std::string(600, ']') + "}";
+  EXPECT_FALSE(cyclonedx_frame_of_text(deep));
 }
 
 }  // namespace
