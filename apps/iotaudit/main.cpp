@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -669,9 +670,13 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
         findings = findings || sev >= *threshold;
       }
   }
-  if (output_failed) return kExitOutput;
-  if (input_failed) return kExitInput;
-  return findings ? kExitFindings : kExitOk;
+  const int rc = output_failed ? kExitOutput : input_failed ? kExitInput : findings ? kExitFindings : kExitOk;
+  // Every report is written and closed: the process ends here rather than freeing the matcher's
+  // caches, records and matches piece by piece and joining the worker threads (3-4 ms after a
+  // kernel SBOM's 1,600 matches, of a 50 ms run). The read-only connections need no closing.
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(rc);
 }
 
 int run_db_upgrade(const std::string& db_path) {
