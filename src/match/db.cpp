@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
 
 #include <fmt/format.h>
 
@@ -493,6 +494,10 @@ Status VulnDb::exec(const char* sql) {
 }
 
 Result<std::unique_ptr<VulnDb>> VulnDb::open(const std::string& path, bool create) {
+  // Without memory statistics SQLite's allocations take no global mutex: the two connections of a
+  // match read in parallel (set before SQLite initialises; a no-op if something initialised it).
+  static std::once_flag configured;
+  std::call_once(configured, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   std::unique_ptr<VulnDb> db(new VulnDb());
   db->path_ = path;
   std::error_code ec;

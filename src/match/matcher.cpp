@@ -9,6 +9,7 @@
 #include <tbb/task_group.h>
 #include <cctype>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -428,9 +429,10 @@ Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
   return e;
 }
 
+// Looked up by CVE id several times per candidate (a kernel has 4,000): hashed, not ordered.
 struct KernelData {
-  std::map<std::string, KernelRange> ranges;
-  std::map<std::string, std::vector<KernelFix>> fixes;  // of the branches loaded so far
+  std::unordered_map<std::string, KernelRange> ranges;
+  std::unordered_map<std::string, std::vector<KernelFix>> fixes;  // of the branches loaded so far
   std::set<std::string> branches;
   std::vector<std::string> ids;
 };
@@ -866,15 +868,19 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       cache.kev_loaded = true;
     }
     if (any_kernel && !cache.kernel_loaded) {
-      for (auto& r : db.all_kernel_ranges()) {
+      auto ranges = db.all_kernel_ranges();
+      std::vector<std::string> range_ids;
+      range_ids.reserve(ranges.size());
+      kd.ranges.reserve(ranges.size());
+      for (auto& r : ranges) {
+        range_ids.push_back(r.cve_id);
         std::string id = r.cve_id;
         kd.ranges.emplace(std::move(id), std::move(r));
       }
+      std::sort(range_ids.begin(), range_ids.end());
+      range_ids.erase(std::unique(range_ids.begin(), range_ids.end()), range_ids.end());
       std::vector<std::string> fix_ids = db.kernel_fix_ids();  // distinct
       std::sort(fix_ids.begin(), fix_ids.end());                // already in key order: a linear check
-      std::vector<std::string> range_ids;
-      range_ids.reserve(kd.ranges.size());
-      for (const auto& [id, r] : kd.ranges) range_ids.push_back(id);
       std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
       cache.kernel_loaded = true;
     }
