@@ -187,7 +187,7 @@ struct Writer {
       for (const auto& x : n.diagnostics) d.push_back({{"code", x.code}, {"message", x.message}});
       j["diagnostics"] = d;
     }
-    nodes.push_back(j);
+    nodes.push_back(std::move(j));
   }
 
   // Writes node `id` whose output location is `dir_fd`/`name` (relative path `rel`).
@@ -313,7 +313,7 @@ Result<MaterializeStats> materialize(const Tree& tree, const InputInfo& input, c
   j["stats"] = {{"files", w.stats.files}, {"directories", w.stats.dirs}, {"symlinks", w.stats.symlinks},
                 {"not_materialized", w.stats.skipped}, {"bytes", w.stats.bytes}};
   j["errors"] = w.errors;
-  j["nodes"] = w.nodes;
+  j["nodes"] = std::move(w.nodes);
   int fd = ::openat(top.get(), "extract.json", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) return fail(Errc::io, "cannot write extract.json");
   std::string text = j.dump(2) + "\n";
