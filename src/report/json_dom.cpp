@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
@@ -34,11 +35,14 @@ std::vector<std::pair<std::string_view, dom::element>> members(dom::object o) {
   for (const auto& m : out) keys.push_back(m.first);
   std::sort(keys.begin(), keys.end());
   if (std::adjacent_find(keys.begin(), keys.end()) == keys.end()) return out;
+  // Hostile input can repeat a key many thousand times: one hash lookup per member.
   std::vector<std::pair<std::string_view, dom::element>> merged;
+  std::unordered_map<std::string_view, std::size_t> at;
+  at.reserve(out.size());
   for (const auto& m : out) {
-    auto it = std::find_if(merged.begin(), merged.end(), [&](const auto& x) { return x.first == m.first; });
-    if (it == merged.end()) merged.push_back(m);
-    else it->second = m.second;
+    auto [it, fresh] = at.emplace(m.first, merged.size());
+    if (fresh) merged.push_back(m);
+    else merged[it->second].second = m.second;
   }
   return merged;
 }
@@ -75,7 +79,7 @@ bool write(JsonTextWriter& w, dom::element e, std::size_t depth) {
       return true;
     case dom::element_type::INT64:
       if (e.get_int64().get(i)) return false;
-      w.raw(fmt::format("{}", i));
+      w.value(static_cast<long long>(i));
       return true;
     case dom::element_type::UINT64:
       if (e.get_uint64().get(u)) return false;

@@ -1,4 +1,5 @@
 // dump_pretty writes what nlohmann's dump(2) writes, whichever parts it serialises in parallel.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -274,6 +275,15 @@ TEST(CycloneDxFrameOfText, RandomDocumentsMatch) {
     std::string text = doc.dump(pick(2) ? -1 : 2);
     ASSERT_EQ(frame_by_simdjson(text), frame_by_nlohmann(text)) << text;
   }
+}
+
+TEST(CycloneDxFrameOfText, ManyRepeatsOfOneKey) {
+  // 50,000 members named "a" in one object: the last value, at the first place, as nlohmann has it.
+  std::string doc = R"({"x": {)";
+  for (int i = 0; i < 50000; ++i) doc += fmt::format(R"({}"a": {})", i ? ", " : "", i);
+  doc += R"(, "b": true}})";
+  EXPECT_EQ(frame_by_simdjson(doc), frame_by_nlohmann(doc));
+  EXPECT_NE(frame_by_simdjson(doc).find("\"a\": 49999,\n    \"b\": true"), std::string::npos);
 }
 
 TEST(CycloneDxFrameOfText, RefusesWhatIsNotAJsonObject) {
