@@ -89,7 +89,7 @@ iotaudit_dep(dep::yaml ARCHIVES yaml-cpp FALLBACK yaml-cpp)
 # libmimalloc-dev, with its pages offered to transparent huge pages. Short runs on virtual
 # machines are dominated by page faults and malloc: `iotaudit match` of an SBOM with a Linux
 # kernel ran 20 % faster than with glibc's allocator tuned for the same (docs/design.md,
-# "Allocator"). The sanitizers bring their own allocator, so those builds keep glibc's.
+# "The allocator"). The sanitizers bring their own allocator, so those builds keep glibc's.
 option(IOTAUDIT_MIMALLOC "Link the iotaudit binary with mimalloc (libmimalloc-dev) when it is installed" ON)
 add_library(iotaudit_allocator INTERFACE)
 if(IOTAUDIT_MIMALLOC AND NOT IOTAUDIT_SANITIZE AND NOT IOTAUDIT_LIBFUZZER)

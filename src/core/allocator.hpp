@@ -23,14 +23,6 @@
 
 namespace iotaudit {
 
-inline bool uses_mimalloc() {
-#if defined(IOTAUDIT_MIMALLOC)
-  return true;
-#else
-  return false;
-#endif
-}
-
 inline void tune_allocator() {
 #if defined(IOTAUDIT_MIMALLOC)
   if (std::getenv("MIMALLOC_LARGE_OS_PAGES") == nullptr) mi_option_enable(mi_option_large_os_pages);

@@ -144,5 +144,8 @@ BlobPtr slice_blob(BlobPtr parent, std::uint64_t offset, std::uint64_t length);
 // Maps a host file read-only. Empty files yield an empty blob. Symbolic links are followed only
 // when asked (the path a user names); files found inside a scanned directory are never followed.
 Result<BlobPtr> map_file(const std::string& path, bool follow_links = false);
+// A file's bytes as text for the parsers that take a string (SBOMs, declarations): one read of
+// its size, or to its end for a pipe or FIFO. False if it cannot be opened or read.
+bool read_file(const std::string& path, std::string& out);
 
 }  // namespace iotaudit

@@ -766,6 +766,10 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
 
 constexpr std::size_t kHelperSubjects = 64;
 
+// How many parallel pieces a subject's list of n candidates or matches is cut into: at least 64
+// items each, at most 16 pieces.
+std::size_t chunk_count(std::size_t n) { return std::max<std::size_t>(1, std::min<std::size_t>(16, n / 64)); }
+
 struct Matcher::Cache {
   KernelData kd;
   bool kernel_loaded = false;
@@ -904,12 +908,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   // candidates and about as many matched records; a few user-space programs have a few hundred.
   const bool want_helper = second_connection_ && (any_kernel || n_eligible >= kHelperSubjects);
   if (want_helper) {
+    open_second_connection_early();  // opens it now unless that was done before
     helper_work.run([&] {
       cache.opening.wait();
-      if (!cache.helper_tried) {
-        cache.helper_tried = true;
-        if (auto h = VulnDb::open(db_.path(), false)) cache.helper = std::move(*h);
-      }
       if (!cache.helper) return;
       helper_reading = static_cast<bool>(cache.helper->begin_read());
       load_shared(*cache.helper);
@@ -1031,7 +1032,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     bool kernel = s.scheme == Scheme::kernel;
     const auto& cands = cand_of[si]->items;
     const std::size_t n_cands = cands.size();
-    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n_cands / 64));
+    const std::size_t n_chunks = chunk_count(n_cands);
     std::vector<std::vector<Pending>> chunk_out(n_chunks);
     tbb::parallel_for(std::size_t{0}, n_chunks, [&](std::size_t chunk) {
       std::vector<Pending>& out = chunk_out[chunk];
@@ -1168,8 +1169,8 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   };
   if (epss_on_helper) epss_reader.run([&] { read_epss(*cache.helper); });
 
-  // A kernel has 1,600 matches: its list is cut into chunks like its candidates above, evaluated
-  // in parallel and joined in order.
+  // A kernel has 1,600 matches: its list is cut into chunks like its candidates above
+  // (chunk_count), evaluated in parallel and joined in order.
   std::vector<std::vector<std::string>> applets_of(subjects.size());
   std::vector<std::string> searched_of(subjects.size());
   struct Part {
@@ -1187,7 +1188,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& [v, p] : s.cpes) searched += (searched.empty() ? "" : ", ") + v + ":" + p;
     searched_of[si] = fmt::format("{} {} ({} versions)", searched, s.version, to_string(s.scheme));
     const std::size_t n = pending[si].size();
-    const std::size_t n_chunks = std::max<std::size_t>(1, std::min<std::size_t>(16, n / 64));
+    const std::size_t n_chunks = chunk_count(n);
     for (std::size_t k = 0; k < n_chunks; ++k) {
       parts.emplace_back();
       parts.back().si = si;

@@ -7,13 +7,13 @@
 #include <set>
 
 #include <ctime>
-#include <fstream>
 #include <optional>
 #include <fmt/format.h>
 #include <tbb/task_arena.h>
 
 #include "analyze/analyzer.hpp"
 #include "comply/catalog.hpp"
+#include "core/bytes.hpp"
 #include "core/hash.hpp"
 #include "match/lifecycle.hpp"
 #include "match/matcher.hpp"
@@ -97,9 +97,9 @@ Result<ScanResult> scan(const std::string& path, const ScanOptions& opts, Execut
   ASSIGN_OR_RETURN(auto catalogs, comply::load_builtin_catalogs());
   std::optional<comply::Declaration> declaration;
   if (!opts.declaration_path.empty()) {
-    std::ifstream in(opts.declaration_path, std::ios::binary);
-    if (!in) return fail(Errc::io, fmt::format("{}: cannot read the declaration", opts.declaration_path));
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text;
+    if (!read_file(opts.declaration_path, text))
+      return fail(Errc::io, fmt::format("{}: cannot read the declaration", opts.declaration_path));
     auto d = comply::parse_declaration(text);
     if (!d) return fail(Errc::invalid_argument, fmt::format("{}: {}", opts.declaration_path, d.error().message));
     d->source = opts.declaration_path;

@@ -32,14 +32,19 @@ void append_indented(std::string& out, const std::string& text, std::size_t inde
 
 }  // namespace
 
+std::size_t array_text_size(const std::vector<std::string>& elements, std::size_t indent) {
+  if (elements.empty()) return 2;
+  std::size_t total = indent + 2;  // "[\n" ... "\n" + indent + "]", less the first ",\n"
+  for (const auto& p : elements) total += p.size() + indent + 4;
+  return total;
+}
+
 void append_array(std::string& out, const std::vector<std::string>& elements, std::size_t indent) {
   if (elements.empty()) {
     out += "[]";
     return;
   }
-  std::size_t total = 0;
-  for (const auto& p : elements) total += p.size() + indent + 4;
-  out.reserve(out.size() + total + indent + 2);
+  out.reserve(out.size() + array_text_size(elements, indent));
   out += "[\n";
   for (std::size_t i = 0; i < elements.size(); ++i) {
     if (i) out += ",\n";

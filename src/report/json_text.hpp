@@ -15,6 +15,8 @@ std::string dump_pretty(const nlohmann::ordered_json& j);
 // Appends an array of elements already written as text at `indent` + 2 (the first line not
 // indented), as dump(2) lays it out at `indent`.
 void append_array(std::string& out, const std::vector<std::string>& elements, std::size_t indent);
+// The length of the text append_array() writes for these elements.
+std::size_t array_text_size(const std::vector<std::string>& elements, std::size_t indent);
 
 // Writes JSON text directly, formatted exactly as dump(2) formats the same document at `indent`
 // (a value nested that deep): for large generated arrays, without building the document first.

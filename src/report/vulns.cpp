@@ -232,9 +232,7 @@ std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMa
   // One buffer of the final size: the array is 2 MB for a kernel, and every copy of it or
   // doubling of its buffer costs fresh pages.
   std::vector<std::string> parts = vulnerability_entries(matches, 2);
-  std::size_t array = 2;
-  for (const auto& p : parts) array += p.size() + 2 + 4 + 2;
-  out.reserve(frame.head.size() + array + frame.tail.size() + trailer.size());
+  out.reserve(frame.head.size() + array_text_size(parts, 2) + frame.tail.size() + trailer.size());
   out += frame.head;
   append_array(out, parts, 2);
   out += frame.tail;

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -238,6 +244,31 @@ TEST(Blob, SliceSharesParentBytesAndClamps) {
   parent.reset();
   EXPECT_FALSE(weak.expired());
   EXPECT_EQ(s->view().as_chars(), "3456");
+}
+
+// Whole files as text: a regular file of any size, an empty one, one that is not there, and a
+// FIFO, whose size is 0 and whose bytes arrive later.
+TEST(ReadFile, RegularEmptyMissingAndFifo) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("iotaudit-readfile-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::string big(300000, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 7 + 1);
+  std::ofstream(dir / "big", std::ios::binary).write(big.data(), static_cast<std::streamsize>(big.size()));
+  std::ofstream(dir / "empty").close();
+  std::string out = "stale";
+  ASSERT_TRUE(read_file((dir / "big").string(), out));
+  EXPECT_EQ(out, big);
+  ASSERT_TRUE(read_file((dir / "empty").string(), out));
+  EXPECT_TRUE(out.empty());
+  EXPECT_FALSE(read_file((dir / "missing").string(), out));
+  const std::string fifo = (dir / "fifo").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << "through a pipe"; });
+  ASSERT_TRUE(read_file(fifo, out));
+  writer.join();
+  EXPECT_EQ(out, "through a pipe");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -277,6 +277,17 @@ TEST(CycloneDxFrameOfText, RandomDocumentsMatch) {
   }
 }
 
+TEST(AppendArray, SizeIsTheLengthWritten) {
+  for (std::size_t indent : {0u, 2u, 6u}) {
+    for (const std::vector<std::string>& parts :
+         {std::vector<std::string>{}, {"1"}, {"{\n  \"a\": 1\n}", "[]", "\"x\""}}) {
+      std::string out = "prefix";
+      append_array(out, parts, indent);
+      EXPECT_EQ(out.size() - 6, array_text_size(parts, indent)) << indent << " " << parts.size();
+    }
+  }
+}
+
 TEST(CycloneDxFrameOfText, ManyRepeatsOfOneKey) {
   // 50,000 members named "a" in one object: the last value, at the first place, as nlohmann has it.
   std::string doc = R"({"x": {)";
