@@ -144,6 +144,12 @@ struct ReportTarget {
   std::string output;  // empty or "-": standard output
 };
 
+// Serial for the first 10 ms, then TBB (core/executor.hpp): a 1 MB image is done before TBB's
+// start-up would have paid off (docs/design.md, "Starting TBB only for work that needs it").
+std::unique_ptr<Executor> make_executor(unsigned jobs) {
+  return make_adaptive_executor(jobs, std::chrono::milliseconds(10));
+}
+
 int run_scan(const std::string& path, const CommonOptions& common, const std::vector<ReportTarget>& targets,
              const std::string& fail_on, const std::string& fail_on_verdict,
              const std::vector<std::string>& gate_standards) {
@@ -195,7 +201,7 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
   opts.vex_files = common.vex;
   opts.max_age_years = common.max_age_years;
   opts.declaration_path = common.declaration;
-  auto executor = make_tbb_executor(common.jobs);
+  auto executor = make_executor(common.jobs);
   unpack::Engine engine(opts.limits, *executor);
   Progress progress(engine, !common.quiet && ::isatty(2));
   auto result = pipeline::scan(path, opts, *executor, engine);
@@ -252,7 +258,7 @@ int run_scan(const std::string& path, const CommonOptions& common, const std::ve
 
 int run_extract(const std::string& path, const std::string& out_dir, const CommonOptions& common) {
   auto limits = limits_from(common);
-  auto executor = make_tbb_executor(common.jobs);
+  auto executor = make_executor(common.jobs);
   unpack::Engine engine(limits, *executor);
   Progress progress(engine, !common.quiet && ::isatty(2));
   InputInfo info;
@@ -288,7 +294,7 @@ int run_hardening(const std::string& path, const std::string& format, const Comm
     return kExitUsage;
   }
   auto limits = limits_from(common);
-  auto executor = make_tbb_executor(common.jobs);
+  auto executor = make_executor(common.jobs);
   unpack::Engine engine(limits, *executor);
   Progress progress(engine, !common.quiet && ::isatty(2));
   InputInfo info;

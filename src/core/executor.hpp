@@ -1,9 +1,13 @@
 #pragma once
 // Executors run independent tasks. The TBB one is work-stealing and is used for the recursive
-// unpack tree and per-file analysis; the serial one makes tests and fuzzing deterministic.
+// unpack tree and per-file analysis; the adaptive one, which the commands use, stays serial for a
+// short run and starts TBB for a long one; the serial one makes tests and fuzzing deterministic.
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace iotaudit {
 
@@ -42,5 +46,43 @@ class WorkerThreadHook {
 std::unique_ptr<Executor> make_serial_executor();
 // threads == 0 picks the hardware concurrency.
 std::unique_ptr<Executor> make_tbb_executor(unsigned threads);
+// Runs tasks serially on the calling thread until `serial_budget` has passed since it was made,
+// then hands what is still queued, and everything after, to a TBB executor of `threads` threads
+// that it starts only then. Small inputs finish before TBB's start-up (worker threads, their
+// allocator) is paid; large ones lose at most the budget's worth of parallelism. Work is moved
+// at task and loop-iteration boundaries, so a loop body or task should be a piece of work, not a
+// long-running worker.
+std::unique_ptr<Executor> make_adaptive_executor(unsigned threads, std::chrono::microseconds serial_budget);
+
+// Calls body(state, i) for every i in [0, n) through ex.parallel_for, where `state` is a State
+// that make() built and that only one call uses at a time: per-thread decoders and readers that
+// are not thread-safe and cost something to set up. As many States are made as calls ever ran at
+// once; they are returned (in no particular order) for their results to be merged.
+template <class State, class Make, class Body>
+std::vector<std::unique_ptr<State>> parallel_for_with_state(Executor& ex, std::size_t n, Make&& make, Body&& body) {
+  std::mutex m;
+  std::vector<std::unique_ptr<State>> all;
+  std::vector<State*> idle;
+  ex.parallel_for(n, [&](std::size_t i) {
+    State* s = nullptr;
+    {
+      std::lock_guard lock(m);
+      if (!idle.empty()) {
+        s = idle.back();
+        idle.pop_back();
+      }
+    }
+    if (s == nullptr) {
+      std::unique_ptr<State> made = make();
+      std::lock_guard lock(m);
+      all.push_back(std::move(made));
+      s = all.back().get();
+    }
+    body(*s, i);
+    std::lock_guard lock(m);
+    idle.push_back(s);
+  });
+  return all;
+}
 
 }  // namespace iotaudit

@@ -22,6 +22,10 @@ std::unique_ptr<Executor> serial() { return make_serial_executor(); }
 std::unique_ptr<Executor> tbb1() { return make_tbb_executor(1); }
 std::unique_ptr<Executor> tbb4() { return make_tbb_executor(4); }
 std::unique_ptr<Executor> tbb_auto() { return make_tbb_executor(0); }
+std::unique_ptr<Executor> adaptive_parallel() { return make_adaptive_executor(4, std::chrono::microseconds(0)); }
+std::unique_ptr<Executor> adaptive_serial() { return make_adaptive_executor(4, std::chrono::hours(1)); }
+// Switches at some point of the test's work, wherever the clock says.
+std::unique_ptr<Executor> adaptive_switching() { return make_adaptive_executor(4, std::chrono::microseconds(200)); }
 
 class ExecutorTest : public ::testing::TestWithParam<ExecutorCase> {};
 
@@ -123,7 +127,10 @@ TEST_P(ExecutorTest, ConcurrencyIsPositive) {
 
 INSTANTIATE_TEST_SUITE_P(All, ExecutorTest,
                          ::testing::Values(ExecutorCase{"serial", &serial}, ExecutorCase{"tbb1", &tbb1},
-                                           ExecutorCase{"tbb4", &tbb4}, ExecutorCase{"tbbauto", &tbb_auto}),
+                                           ExecutorCase{"tbb4", &tbb4}, ExecutorCase{"tbbauto", &tbb_auto},
+                                           ExecutorCase{"adaptive_parallel", &adaptive_parallel},
+                                           ExecutorCase{"adaptive_serial", &adaptive_serial},
+                                           ExecutorCase{"adaptive_switching", &adaptive_switching}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Executor, SerialRunsTasksInFifoOrderOnWait) {
@@ -144,6 +151,128 @@ TEST(Executor, SerialRunsTasksInFifoOrderOnWait) {
 TEST(Executor, TbbConcurrencyMatchesRequest) {
   EXPECT_EQ(make_tbb_executor(3)->concurrency(), 3u);
   EXPECT_EQ(make_tbb_executor(1)->concurrency(), 1u);
+}
+
+// Two tasks that wait for each other can only both finish when they run at the same time.
+bool rendezvous(Executor& ex) {
+  std::atomic<int> arrived{0};
+  std::atomic<int> met{0};
+  auto meet = [&] {
+    arrived.fetch_add(1);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (arrived.load() < 2 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+    if (arrived.load() >= 2) met.fetch_add(1);
+  };
+  auto g = ex.make_group();
+  g->run(meet);
+  g->run(meet);
+  g->wait();
+  return met.load() == 2;
+}
+
+TEST(Executor, AdaptiveRunsEverythingOnTheCallingThreadWithinItsBudget) {
+  auto ex = make_adaptive_executor(4, std::chrono::hours(1));
+  EXPECT_EQ(ex->concurrency(), 4u);
+  const auto self = std::this_thread::get_id();
+  std::atomic<int> elsewhere{0};
+  auto g = ex->make_group();
+  for (int i = 0; i < 100; ++i)
+    g->run([&] {
+      if (std::this_thread::get_id() != self) elsewhere.fetch_add(1);
+    });
+  g->wait();
+  ex->parallel_for(100, [&](std::size_t) {
+    if (std::this_thread::get_id() != self) elsewhere.fetch_add(1);
+  });
+  EXPECT_EQ(elsewhere.load(), 0);
+  std::vector<int> order;  // serial: tasks in the order they were queued
+  g->run([&] {
+    order.push_back(1);
+    g->run([&] { order.push_back(3); });
+  });
+  g->run([&] { order.push_back(2); });
+  g->wait();
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Executor, AdaptiveRunsTasksConcurrentlyOnceItsBudgetHasPassed) {
+  auto ex = make_adaptive_executor(2, std::chrono::milliseconds(1));
+  // Tasks queued while serial, the budget passing inside the first: the rest go to threads.
+  auto g = ex->make_group();
+  std::atomic<int> ran{0};
+  g->run([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    ran.fetch_add(1);
+  });
+  for (int i = 0; i < 50; ++i) g->run([&] { ran.fetch_add(1); });
+  g->wait();
+  EXPECT_EQ(ran.load(), 51);
+  EXPECT_TRUE(rendezvous(*ex));
+}
+
+TEST(Executor, AdaptiveParallelForMovesTheRestOfALoopToThreads) {
+  auto ex = make_adaptive_executor(2, std::chrono::milliseconds(1));
+  constexpr std::size_t kN = 64;
+  std::vector<std::atomic<int>> hits(kN);
+  std::atomic<int> arrived{0};
+  std::atomic<bool> met{false};
+  ex->parallel_for(kN, [&](std::size_t i) {
+    hits[i].fetch_add(1);
+    if (i == 0) std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the budget passes
+    if (i == kN - 2 || i == kN - 1) {  // these two meet only if they run at once
+      arrived.fetch_add(1);
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+      while (arrived.load() < 2 && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+      if (arrived.load() >= 2) met = true;
+    }
+  });
+  for (std::size_t i = 0; i < kN; ++i) EXPECT_EQ(hits[i].load(), 1) << i;
+  EXPECT_TRUE(met.load());
+}
+
+TEST(Executor, AdaptiveWithOneThreadNeverStartsThreads) {
+  auto ex = make_adaptive_executor(1, std::chrono::microseconds(0));
+  const auto self = std::this_thread::get_id();
+  std::atomic<int> elsewhere{0};
+  ex->parallel_for(1000, [&](std::size_t) {
+    if (std::this_thread::get_id() != self) elsewhere.fetch_add(1);
+  });
+  EXPECT_EQ(elsewhere.load(), 0);
+}
+
+struct Scratch {
+  std::atomic<int> users{0};
+  int calls = 0;
+};
+
+// Each state is used by one call at a time, every index is visited once, and the states made are
+// returned with everything their calls did.
+TEST_P(ExecutorTest, ParallelForWithStateNeverSharesAState) {
+  auto ex = GetParam().make();
+  constexpr std::size_t kN = 2000;
+  std::vector<std::atomic<int>> hits(kN);
+  std::atomic<int> shared{0};
+  auto states = parallel_for_with_state<Scratch>(
+      *ex, kN, [] { return std::make_unique<Scratch>(); },
+      [&](Scratch& s, std::size_t i) {
+        if (s.users.fetch_add(1) != 0) shared.fetch_add(1);
+        ++s.calls;
+        hits[i].fetch_add(1);
+        if (i % 97 == 0) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        s.users.fetch_sub(1);
+      });
+  EXPECT_EQ(shared.load(), 0);
+  for (std::size_t i = 0; i < kN; ++i) EXPECT_EQ(hits[i].load(), 1) << i;
+  ASSERT_FALSE(states.empty());
+  int calls = 0;
+  for (const auto& s : states) calls += s->calls;
+  EXPECT_EQ(calls, static_cast<int>(kN));
+  if (ex->concurrency() == 1) {
+    EXPECT_EQ(states.size(), 1u);
+  }
+  EXPECT_EQ(parallel_for_with_state<Scratch>(*ex, 0, [] { return std::make_unique<Scratch>(); },
+                                             [](Scratch&, std::size_t) {}).size(),
+            0u);
 }
 
 std::atomic<int> g_hook_calls{0};
