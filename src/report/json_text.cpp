@@ -1,5 +1,7 @@
 #include "report/json_text.hpp"
 
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <tbb/parallel_for.h>
@@ -147,59 +149,82 @@ void JsonTextWriter::raw(std::string_view text) {
 
 namespace {
 
-// Well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF),
-// which is what dump() accepts.
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      if (c == 0xe0) lo = 0xa0;
-      if (c == 0xed) hi = 0x9f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      if (c == 0xf0) lo = 0x90;
-      if (c == 0xf4) hi = 0x8f;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    auto c1 = static_cast<unsigned char>(s[i + 1]);
-    if (c1 < lo || c1 > hi) return false;
-    for (std::size_t k = 2; k < len; ++k) {
-      auto ck = static_cast<unsigned char>(s[i + k]);
-      if (ck < 0x80 || ck > 0xbf) return false;
-    }
-    i += len;
+// Length of the well-formed UTF-8 sequence (RFC 3629: no overlong forms, surrogates or code points
+// above U+10FFFF, which is what dump() accepts) that starts with the non-ASCII byte at s[i]; 0 when
+// there is none.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len;
+  unsigned char lo = 0x80, hi = 0xbf;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0) lo = 0xa0;
+    if (c == 0xed) hi = 0x9f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0) lo = 0x90;
+    if (c == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
   }
-  return true;
+  if (s.size() - i < len) return 0;
+  auto c1 = static_cast<unsigned char>(s[i + 1]);
+  if (c1 < lo || c1 > hi) return 0;
+  for (std::size_t k = 2; k < len; ++k) {
+    auto ck = static_cast<unsigned char>(s[i + k]);
+    if (ck < 0x80 || ck > 0xbf) return 0;
+  }
+  return len;
+}
+
+// Whether any of the 8 bytes of w needs a look of its own in a JSON string: a control character,
+// '"', '\\' or a byte of a multi-byte UTF-8 sequence. Exact (no byte is missed; a byte after the
+// first flagged one may be flagged wrongly, which only costs the slow path).
+inline bool needs_attention(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & high; };
+  const std::uint64_t control = (w - 0x20 * ones) & ~w & high;  // a byte below 0x20
+  return ((w & high) | control | has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones))) != 0;
 }
 
 }  // namespace
 
 void JsonTextWriter::string(std::string_view s) {
-  if (!valid_utf8(s)) {
-    out_ += ordered_json(std::string(s)).dump();  // throws, with dump()'s own message
-    return;
-  }
   static constexpr char kHex[] = "0123456789abcdef";
+  const std::size_t start = out_.size();
   out_ += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+  // One pass: eight plain ASCII bytes at a time, then byte by byte where something needs escaping
+  // or a UTF-8 sequence needs checking.
+  const std::size_t n = s.size();
+  std::size_t run = 0, i = 0;
+  while (i < n) {
+    if (n - i >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!needs_attention(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t len = utf8_sequence(s, i);
+      if (len == 0) {
+        out_.resize(start);
+        out_ += ordered_json(std::string(s)).dump();  // throws, with dump()'s own message
+        return;
+      }
+      i += len;
+      continue;
+    }
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
     out_.append(s.data() + run, i - run);
-    run = i + 1;
+    run = ++i;
     switch (c) {
       case '"': out_ += "\\\""; break;
       case '\\': out_ += "\\\\"; break;
@@ -214,7 +239,7 @@ void JsonTextWriter::string(std::string_view s) {
         out_ += kHex[c & 15];
     }
   }
-  out_.append(s.data() + run, s.size() - run);
+  out_.append(s.data() + run, n - run);
   out_ += '"';
 }
 

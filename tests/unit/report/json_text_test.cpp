@@ -140,6 +140,44 @@ TEST(JsonTextWriter, StringsEscapedAndValidatedAsDumpDoes) {
   EXPECT_LT(thrown, 2800);
 }
 
+// Long strings: runs of plain text of every length between the special parts, so that each escape,
+// multi-byte sequence and malformed byte falls at every position of the writer's 8-byte steps,
+// and strings of plain text only (which take no byte-by-byte path at all).
+TEST(JsonTextWriter, LongStringsMatchDumpAtEveryAlignment) {
+  std::mt19937 rng(20261206);
+  const std::string special[] = {"\"", "\\", "\n", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\xe2\x9c\x93",
+                                 "\xf0\x9f\x98\x80", "\xed\xa0\x80", "\xe2\x82", "\xff", "\x80", " ", "~"};
+  int thrown = 0, plain = 0;
+  for (int n = 0; n < 4000; ++n) {
+    std::string s;
+    const int parts = static_cast<int>(rng() % 5);
+    for (int k = 0; k <= parts; ++k) {
+      s.append(rng() % 19, static_cast<char>('A' + rng() % 26));
+      if (k < parts) s += special[rng() % std::size(special)];
+    }
+    if (parts == 0) ++plain;
+    std::string want;
+    bool want_throw = false;
+    try {
+      want = ordered_json(s).dump();
+    } catch (const ordered_json::type_error&) {
+      want_throw = true;
+    }
+    std::string got = "prefix,";
+    JsonTextWriter w(got, 0);
+    if (want_throw) {
+      EXPECT_THROW(w.value(s), ordered_json::type_error) << "string " << n;
+      EXPECT_EQ(got, "prefix,") << "string " << n;  // nothing of it left behind
+      ++thrown;
+    } else {
+      w.value(s);
+      EXPECT_EQ(got, "prefix," + want) << "string " << n;
+    }
+  }
+  EXPECT_GT(thrown, 300);
+  EXPECT_GT(plain, 300);
+}
+
 TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
   std::vector<VulnMatch> ms(3);
   for (std::size_t i = 0; i < ms.size(); ++i) {
