@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "match/version/scheme.hpp"
+#include "match/version/schemes_internal.hpp"
 
 namespace iotaudit::match {
 namespace {
@@ -63,6 +64,73 @@ TEST(VersionKernel, StableAndRc) {
   EXPECT_EQ(cmp(k, "3.10.14+", "3.10.14"), 0);
   EXPECT_EQ(cmp(k, "5.10.0-rc3", "5.10.0-rc10"), -1);
   EXPECT_EQ(cmp(k, "unknown", "2.6.12"), -1);
+}
+
+// The kernel comparison as first written, numbers collected and then compared: the reference the
+// streaming comparison must agree with on every pair of strings.
+int reference_kernel(std::string_view a, std::string_view b) {
+  struct Parsed {
+    bool valid = false;
+    detail::DottedNumbers numbers;
+    bool rc = false;
+    std::string_view rc_number;
+  };
+  auto parse = [](std::string_view s) {
+    Parsed p;
+    if (!s.empty() && (s[0] == 'v' || s[0] == 'V')) s.remove_prefix(1);
+    if (s.empty() || !detail::is_digit(s[0])) return p;
+    std::size_t i = detail::read_dotted(s, p.numbers);
+    if (i < s.size() && s[i] == '-' && i + 3 <= s.size() && detail::lower(s[i + 1]) == 'r' &&
+        detail::lower(s[i + 2]) == 'c') {
+      std::size_t k = i + 3;
+      while (k < s.size() && detail::is_digit(s[k])) ++k;
+      if (k > i + 3) {
+        p.rc = true;
+        p.rc_number = s.substr(i + 3, k - i - 3);
+      }
+    }
+    p.valid = true;
+    return p;
+  };
+  Parsed x = parse(a), y = parse(b);
+  if (!x.valid || !y.valid) {
+    if (x.valid != y.valid) return x.valid ? 1 : -1;
+    return detail::compare_generic(a, b);
+  }
+  if (int c = detail::compare_dotted(x.numbers, y.numbers); c != 0) return c;
+  if (x.rc != y.rc) return x.rc ? -1 : 1;
+  return x.rc ? detail::compare_digits(x.rc_number, y.rc_number) : 0;
+}
+
+TEST(VersionKernel, SameOrderAsTheReferenceOnRandomAndRealStrings) {
+  std::mt19937 rng(20261206);
+  const std::string pieces[] = {"0", "1", "2", "6", "9", "10", "36", "00", "007", ".", ".", ".", "-rc", "-RC", "-rc1",
+                                "-rc10", "-", "+", "v", "V", "a", "x", "-openwrt", "..", "r", "c"};
+  std::vector<std::string> pool = {"2.6.36", "2.6.36.4", "v2.6.12-rc2", "3.10.108", "4.14.180-openwrt", "5.4-rc3",
+                                   "5.4", "5.4.0", "6.1", "3.0", "3.0.0", "3.10.14+", "", "v", "rc1", "4.9.118",
+                                   "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17", "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.18",
+                                   "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16-rc1", "0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1"};
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    for (int k = static_cast<int>(rng() % 9); k > 0; --k) s += pieces[rng() % std::size(pieces)];
+    pool.push_back(std::move(s));
+  }
+  // Long dotted runs around the 16 numbers that count, differing late, with and without "-rcN".
+  for (int n = 0; n < 600; ++n) {
+    std::string s = "1.2.3.4.5.6.7.8.9.10.11.12.13";
+    for (int k = static_cast<int>(rng() % 6); k > 0; --k) s += "." + std::to_string(rng() % 3);
+    if (rng() % 3 == 0) s += "-rc" + std::to_string(rng() % 3);
+    pool.push_back(std::move(s));
+  }
+  int checked = 0;
+  for (std::size_t i = 0; i < pool.size(); ++i)
+    for (std::size_t j = i; j < pool.size(); j += 1 + rng() % 7) {
+      const int want = (reference_kernel(pool[i], pool[j]) > 0) - (reference_kernel(pool[i], pool[j]) < 0);
+      ASSERT_EQ(cmp(Scheme::kernel, pool[i], pool[j]), want) << "'" << pool[i] << "' vs '" << pool[j] << "'";
+      ASSERT_EQ(cmp(Scheme::kernel, pool[j], pool[i]), -want) << "'" << pool[j] << "' vs '" << pool[i] << "'";
+      ++checked;
+    }
+  EXPECT_GT(checked, 1000000);
 }
 
 TEST(VersionDebian, DpkgOrder) {
