@@ -919,6 +919,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   }
   // Phase 1, serial on the main connection: each subject's candidates from the product index.
   std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
+  std::vector<CandidateList*> fresh_lists;  // read in this call
   std::vector<char> needs_fix_ids(subjects.size(), 0);  // a kernel list read in this call
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
@@ -946,8 +947,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
             list.items.back().id = std::string(row.cve_id);
           }
           IndexedCve& ic = list.items[it->second];
-          // Entries that do not decode are left to the configurations themselves.
-          if (!row.simple || !ProductEntryReader::valid(row.entries)) ic.simple = false;
+          if (!row.simple) ic.simple = false;
           if (ic.simple) ic.segments.push_back({list.arena.keep(row.entries), vendor, product});
         });
       }
@@ -957,9 +957,23 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         if (!ic.simple) ic.segments.clear();
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
       needs_fix_ids[si] = kernel;
+      fresh_lists.push_back(&cached->second);
     }
     cand_of[si] = &cached->second;
   }
+  // Entries that do not decode are left to the configurations themselves. Checked here, in
+  // parallel, rather than row by row on the reading connection (a kernel's 1.45 MB of entries);
+  // the helper's task still holds one thread, so this starts on this one.
+  for (CandidateList* list : fresh_lists)
+    tbb::parallel_for(std::size_t{0}, list->items.size(), [&](std::size_t i) {
+      IndexedCve& ic = list->items[i];
+      for (const auto& seg : ic.segments)
+        if (!ProductEntryReader::valid(seg.packed)) {
+          ic.simple = false;
+          ic.segments.clear();
+          break;
+        }
+    });
   helper_work.wait();
   if (!helper_loaded) load_shared(db_);
   // Phase 1b: kernel CVEs NVD does not file under the kernel, decided by the fix data alone, join

@@ -631,6 +631,21 @@ TEST_F(MatchFixture, ProductIndexAnswersLikeTheConfigurations) {
   EXPECT_GT(indexed.size(), 6u);
 }
 
+// Index entries that do not decode (a damaged or hostile database file) are not trusted: those
+// candidates are decided from their configurations, with the same result.
+TEST_F(MatchFixture, UndecodableIndexEntriesFallBackToTheConfigurations) {
+  const std::vector<Component> comps = {
+      comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("widget", "1.4", "a:acme:widget"),
+      comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"),          comp("busybox", "1.19.4", "a:busybox:busybox"),
+      comp("openssl", "1.0.2g", "a:openssl:openssl")};
+  auto indexed = match_keys(run(comps));
+  exec_sql(db_path, "UPDATE affects SET entries = X'ff01ff' WHERE simple = 1 AND cve % 2 = 0");
+  exec_sql(db_path, "UPDATE affects SET entries = substr(entries, 1, length(entries) - 1) WHERE simple = 1 AND "
+                    "cve % 2 = 1 AND length(entries) > 1");
+  EXPECT_EQ(match_keys(run(comps)), indexed);
+  EXPECT_GT(indexed.size(), 5u);
+}
+
 // A database written before the product index carried entries (schema 1) is refused for reading
 // with the way out named, and converted in place by opening it for writing.
 TEST_F(MatchFixture, Schema1DatabaseIsUpgraded) {
