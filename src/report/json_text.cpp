@@ -92,6 +92,37 @@ void dump_at(std::string& out, const ordered_json& j, std::size_t indent, int de
 
 }  // namespace
 
+namespace {
+
+// ",\n" and then spaces: a separator and the next line's indentation in one append.
+constexpr std::size_t kMaxPad = 256;
+const std::string& separator_and_pad() {
+  static const std::string s = ",\n" + std::string(kMaxPad, ' ');
+  return s;
+}
+
+// "\n" and pad spaces ("," before them unless first).
+void new_line(std::string& out, bool first, std::size_t pad) {
+  if (pad > kMaxPad) {
+    out += first ? "\n" : ",\n";
+    out.append(pad, ' ');
+    return;
+  }
+  out.append(separator_and_pad().data() + (first ? 1 : 0), pad + (first ? 1 : 2));
+}
+
+// A key that needs no escaping and fits the stack buffer of key().
+bool plain_short(std::string_view k) {
+  if (k.size() > 48) return false;
+  for (char ch : k) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 void JsonTextWriter::before_value() {
   if (after_key_) {
     after_key_ = false;
@@ -99,9 +130,8 @@ void JsonTextWriter::before_value() {
   }
   if (stack_.empty()) return;
   Level& l = stack_.back();
-  out_ += l.empty ? "\n" : ",\n";
+  new_line(out_, l.empty, indent_ + 2 * stack_.size());
   l.empty = false;
-  out_.append(indent_ + 2 * stack_.size(), ' ');
 }
 
 void JsonTextWriter::open(char c) {
@@ -113,17 +143,22 @@ void JsonTextWriter::open(char c) {
 void JsonTextWriter::close(char c) {
   bool empty = stack_.back().empty;
   stack_.pop_back();
-  if (!empty) {
-    out_ += '\n';
-    out_.append(indent_ + 2 * stack_.size(), ' ');
-  }
+  if (!empty) new_line(out_, true, indent_ + 2 * stack_.size());
   out_ += c;
 }
 
 void JsonTextWriter::key(std::string_view k) {
   before_value();
-  string(k);
-  out_ += ": ";
+  if (plain_short(k)) {  // the usual case, in one append
+    char buf[48 + 4];
+    buf[0] = '"';
+    std::memcpy(buf + 1, k.data(), k.size());
+    std::memcpy(buf + 1 + k.size(), "\": ", 3);
+    out_.append(buf, k.size() + 4);
+  } else {
+    string(k);
+    out_ += ": ";
+  }
   after_key_ = true;
 }
 

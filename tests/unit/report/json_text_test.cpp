@@ -108,6 +108,32 @@ TEST(JsonTextWriter, WritesWhatDumpWrites) {
   }
 }
 
+// Nesting deep enough that a line's indentation passes the writer's 256 prepared spaces, and keys
+// of every kind (plain, long, needing escapes), at several starting indents.
+TEST(JsonTextWriter, DeepNestingAndAllKindsOfKeys) {
+  ordered_json doc = ordered_json::array({1, "x"});
+  for (int depth = 0; depth < 140; ++depth) {
+    ordered_json o;
+    o["k"] = depth;
+    o[std::string(60, 'a')] = "long key";
+    o["quote\"d\\ \n"] = ordered_json::array();
+    o["\xc3\xa9t\xc3\xa9"] = ordered_json::object();
+    o["inner"] = std::move(doc);
+    doc = ordered_json::array({std::move(o), 0});
+  }
+  for (std::size_t indent : {0u, 2u, 120u}) {
+    std::string text;
+    JsonTextWriter w(text, indent);
+    write(w, doc);
+    std::string want;
+    for (char c : doc.dump(2)) {
+      want += c;
+      if (c == '\n') want.append(indent, ' ');
+    }
+    EXPECT_EQ(text, want) << indent;
+  }
+}
+
 // Every escape dump() makes, and its refusal of malformed UTF-8, on random byte strings.
 TEST(JsonTextWriter, StringsEscapedAndValidatedAsDumpDoes) {
   std::mt19937 rng(20261205);
