@@ -52,7 +52,8 @@ int compare_kernel(std::string_view a, std::string_view b) {
     if (p.more != q.more) return p.more ? 1 : -1;
     return compare_generic(a, b);
   }
-  for (std::size_t k = 0; k < DottedNumbers{}.numbers.size() && (p.more || q.more); ++k) {
+  constexpr std::size_t kCounted = std::tuple_size_v<decltype(DottedNumbers::numbers)>;  // 16
+  for (std::size_t k = 0; k < kCounted && (p.more || q.more); ++k) {
     std::string_view m = p.more ? p.next() : std::string_view("0");
     std::string_view n = q.more ? q.next() : std::string_view("0");
     if (int c = compare_digits(m, n); c != 0) return c;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -59,6 +60,25 @@ TEST(DumpPretty, InvalidUtf8ThrowsLikeDump) {
   EXPECT_THROW((void)dump_pretty(doc), ordered_json::type_error);
 }
 
+// dump(2) nested `indent` deep: every line after the first moves right.
+std::string dumped_at(const ordered_json& j, std::size_t indent) {
+  std::string want;
+  for (char c : j.dump(2)) {
+    want += c;
+    if (c == '\n') want.append(indent, ' ');
+  }
+  return want;
+}
+
+// What dump() writes for a string, or nullopt where it refuses it (malformed UTF-8).
+std::optional<std::string> dump_of(const std::string& s) {
+  try {
+    return ordered_json(s).dump();
+  } catch (const ordered_json::type_error&) {
+    return std::nullopt;
+  }
+}
+
 // Writes `j` through JsonTextWriter (the test's own walk of the document).
 void write(JsonTextWriter& w, const ordered_json& j) {
   if (j.is_object()) {
@@ -97,14 +117,7 @@ TEST(JsonTextWriter, WritesWhatDumpWrites) {
     std::string text;
     JsonTextWriter w(text, indent);
     write(w, doc);
-    std::string want;
-    std::string dumped = doc.dump(2);
-    // dump(2) nested `indent` deep: every line after the first moves right.
-    for (char c : dumped) {
-      want += c;
-      if (c == '\n') want.append(indent, ' ');
-    }
-    EXPECT_EQ(text, want) << indent;
+    EXPECT_EQ(text, dumped_at(doc, indent)) << indent;
   }
 }
 
@@ -125,12 +138,7 @@ TEST(JsonTextWriter, DeepNestingAndAllKindsOfKeys) {
     std::string text;
     JsonTextWriter w(text, indent);
     write(w, doc);
-    std::string want;
-    for (char c : doc.dump(2)) {
-      want += c;
-      if (c == '\n') want.append(indent, ' ');
-    }
-    EXPECT_EQ(text, want) << indent;
+    EXPECT_EQ(text, dumped_at(doc, indent)) << indent;
   }
 }
 
@@ -145,21 +153,15 @@ TEST(JsonTextWriter, StringsEscapedAndValidatedAsDumpDoes) {
     std::string s;
     int parts = static_cast<int>(rng() % 6);
     for (int k = 0; k < parts; ++k) s += alphabet[rng() % std::size(alphabet)];
-    std::string want;
-    bool want_throw = false;
-    try {
-      want = ordered_json(s).dump();
-    } catch (const ordered_json::type_error&) {
-      want_throw = true;
-    }
+    const auto want = dump_of(s);
     std::string got;
     JsonTextWriter w(got, 0);
-    if (want_throw) {
+    if (!want) {
       EXPECT_THROW(w.value(s), ordered_json::type_error) << "string " << n;
       ++thrown;
     } else {
       w.value(s);
-      EXPECT_EQ(got, want);
+      EXPECT_EQ(got, *want);
     }
   }
   EXPECT_GT(thrown, 500);  // both kinds of string were tried
@@ -182,22 +184,16 @@ TEST(JsonTextWriter, LongStringsMatchDumpAtEveryAlignment) {
       if (k < parts) s += special[rng() % std::size(special)];
     }
     if (parts == 0) ++plain;
-    std::string want;
-    bool want_throw = false;
-    try {
-      want = ordered_json(s).dump();
-    } catch (const ordered_json::type_error&) {
-      want_throw = true;
-    }
+    const auto want = dump_of(s);
     std::string got = "prefix,";
     JsonTextWriter w(got, 0);
-    if (want_throw) {
+    if (!want) {
       EXPECT_THROW(w.value(s), ordered_json::type_error) << "string " << n;
       EXPECT_EQ(got, "prefix,") << "string " << n;  // nothing of it left behind
       ++thrown;
     } else {
       w.value(s);
-      EXPECT_EQ(got, "prefix," + want) << "string " << n;
+      EXPECT_EQ(got, "prefix," + *want) << "string " << n;
     }
   }
   EXPECT_GT(thrown, 300);
