@@ -181,6 +181,8 @@ struct Decoder {
   std::size_t pos = 0;
   bool ok = true;
   std::uint64_t uint() {
+    // Most numbers (counts, lengths, flags) fit in one byte.
+    if (pos < in.size() && !(static_cast<unsigned char>(in[pos]) & 0x80)) return static_cast<unsigned char>(in[pos++]);
     std::uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       if (pos >= in.size()) {

@@ -216,8 +216,10 @@ void fill_match(VulnMatch& m, const Component& c, const StoredCve& cve, const st
 
 void match_osv(VulnDb& db, const std::vector<Component>& components, const std::map<std::string, KevInfo>& kev,
                std::vector<VulnMatch>& out, MatchStats& stats) {
-  std::map<std::pair<std::string, std::string>, std::size_t> existing;  // (component ref, CVE) -> index
-  for (std::size_t i = 0; i < out.size(); ++i) existing.emplace(std::make_pair(out[i].component_ref, out[i].cve), i);
+  // (component ref, CVE) -> index; made when the first OSV record applies (most SBOMs have no
+  // distribution packages, and a kernel has 1,600 matches to index).
+  std::map<std::pair<std::string, std::string>, std::size_t> existing;
+  bool indexed = false;
   for (const auto& c : components) {
     for (const auto& pid : package_identities(c)) {
       auto rows = db.osv_for_package(pid.eco_key, pid.name);
@@ -234,6 +236,10 @@ void match_osv(VulnDb& db, const std::vector<Component>& components, const std::
         ++stats.candidates;
         auto d = osv_decide(entries, pid.version, pid.release);
         if (!d || !d->affected) continue;
+        if (!indexed) {
+          for (std::size_t k = 0; k < out.size(); ++k) existing.emplace(std::make_pair(out[k].component_ref, out[k].cve), k);
+          indexed = true;
+        }
         std::string ref = component_ref(c);
         std::string why = fmt::format("OSV {}: {} {} is affected ({})", row.osv_id, pid.name, pid.version, d->found);
         if (auto e = existing.find({ref, row.cve_id}); e != existing.end()) {

@@ -138,6 +138,19 @@ class MatchFixture : public ::testing::Test {
                                   m("cpe:2.3:a:acme:widget:*:*:*:*:*:*:*:*", false) + R"J(]}],"cpe_match":[]}])J"),
         // Distribution-only configuration: never a candidate for the upstream product.
         item("CVE-2099-1010", "[" + or_node(m("cpe:2.3:o:debian:debian_linux:9.0:*:*:*:*:*:*:*", true)) + "]"),
+        // Exact versions before and after an every-version entry and a range, in one configuration:
+        // a precise entry (range or exact version) wins over the every-version one.
+        item("CVE-2099-1014", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:2.66:*:*:*:*:*:*:*", true) + "," +
+                                             m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true) + "," +
+                                             m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                               R"("versionEndExcluding":"2.60")") + "," +
+                                             m("cpe:2.3:a:thekelleys:dnsmasq:2.70:*:*:*:*:*:*:*", true)) + "]"),
+        // Two configurations of exact versions and a range; the second names the version alone.
+        item("CVE-2099-1015", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:2.62:*:*:*:*:*:*:*", true) + "," +
+                                             m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                               R"("versionStartIncluding":"2.0","versionEndIncluding":"2.10")") +
+                                             "," + m("cpe:2.3:a:thekelleys:dnsmasq:2.063:*:*:*:*:*:*:*", true)) +
+                                  "," + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:2.71:*:*:*:*:*:*:*", true)) + "]"),
     };
     nvd = dir.write("nvd.json", feed(items));
     kev = dir.write("kev.json", R"J({"title":"CISA Catalog of Known Exploited Vulnerabilities","catalogVersion":"2025.08.25","count":1,"vulnerabilities":[{"cveID":"CVE-2099-1001","vendorProject":"Thekelleys","product":"dnsmasq","vulnerabilityName":"x","dateAdded":"2021-11-03","shortDescription":"x","requiredAction":"x","dueDate":"2022-05-03","knownRansomwareCampaignUse":"Unknown","notes":""}]})J");
@@ -150,7 +163,7 @@ class MatchFixture : public ::testing::Test {
     ASSERT_TRUE(db) << db.error().message;
     auto sum = import_sources(**db, {nvd, kev, epss, fixes, ranges}, {});
     ASSERT_TRUE(sum) << sum.error().message;
-    EXPECT_EQ(sum->cves, 10);
+    EXPECT_EQ(sum->cves, 12);
     EXPECT_EQ(sum->kev, 1);
   }
 
@@ -629,6 +642,47 @@ TEST_F(MatchFixture, ProductIndexAnswersLikeTheConfigurations) {
   exec_sql(db_path, kWithoutEntries);
   EXPECT_EQ(match_keys(run(comps)), indexed);
   EXPECT_GT(indexed.size(), 6u);
+}
+
+// A configuration's entries are weighed the same whether a product's entries are read straight
+// from the index (one component), decoded and sorted once for several components of the same
+// product, or taken from the full configurations.
+TEST_F(MatchFixture, ExactVersionsAndRangesInOneConfiguration) {
+  struct Case {
+    std::string version, cve, found, confidence;  // found empty: no match
+  };
+  const std::vector<Case> cases = {
+      {"2.66", "CVE-2099-1014", "cpe:2.3:a:thekelleys:dnsmasq:2.66:*:*:*:*:*:*:* version 2.66", "high"},
+      {"2.70", "CVE-2099-1014", "cpe:2.3:a:thekelleys:dnsmasq:2.70:*:*:*:*:*:*:* version 2.70", "high"},
+      {"2.67", "CVE-2099-1014", "cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:* every version", "low"},
+      {"2.50", "CVE-2099-1014", "cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:* versions < 2.60", "high"},
+      {"2.63", "CVE-2099-1015", "cpe:2.3:a:thekelleys:dnsmasq:2.063:*:*:*:*:*:*:* version 2.063", "high"},
+      {"2.5", "CVE-2099-1015", "cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:* versions >= 2.0, <= 2.10", "high"},
+      {"2.71", "CVE-2099-1015", "cpe:2.3:a:thekelleys:dnsmasq:2.71:*:*:*:*:*:*:* version 2.71", "high"},
+      {"2.64", "CVE-2099-1015", "", ""},
+  };
+  std::vector<Component> all;
+  for (const auto& c : cases) all.push_back(comp("dnsmasq", c.version, "a:thekelleys:dnsmasq"));
+  auto check = [&](const std::vector<VulnMatch>& ms, const Case& c, const char* how) {
+    const VulnMatch* x = nullptr;
+    for (const auto& mm : ms)
+      if (mm.cve == c.cve && mm.component_version == c.version) x = &mm;
+    if (c.found.empty()) {
+      EXPECT_FALSE(x) << how << " " << c.version;
+      return;
+    }
+    ASSERT_TRUE(x) << how << " " << c.version;
+    EXPECT_EQ(x->found, c.found) << how;
+    EXPECT_EQ(x->confidence, c.confidence) << how << " " << c.version;
+  };
+  auto together = run(all);
+  for (const auto& c : cases) {
+    check(run({comp("dnsmasq", c.version, "a:thekelleys:dnsmasq")}), c, "alone");
+    check(together, c, "together");
+  }
+  exec_sql(db_path, kWithoutEntries);
+  auto configured = run(all);
+  for (const auto& c : cases) check(configured, c, "from the configurations");
 }
 
 // Index entries that do not decode (a damaged or hostile database file) are not trusted: those

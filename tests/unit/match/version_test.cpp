@@ -133,6 +133,34 @@ TEST(VersionKernel, SameOrderAsTheReferenceOnRandomAndRealStrings) {
   EXPECT_GT(checked, 1000000);
 }
 
+// Runs of digits compare by value, leading zeros aside, at any length (past what fits in 64 bits).
+TEST(VersionDigits, CompareByValue) {
+  // The value's order from its digits without leading zeros: longer is larger, else bytewise.
+  auto reference = [](std::string a, std::string b) {
+    a.erase(0, a.find_first_not_of('0') == std::string::npos ? a.size() : a.find_first_not_of('0'));
+    b.erase(0, b.find_first_not_of('0') == std::string::npos ? b.size() : b.find_first_not_of('0'));
+    if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+    return a == b ? 0 : a < b ? -1 : 1;
+  };
+  EXPECT_EQ(detail::compare_digits("", "0"), 0);
+  EXPECT_EQ(detail::compare_digits("000", ""), 0);
+  EXPECT_EQ(detail::compare_digits("010", "10"), 0);
+  EXPECT_EQ(detail::compare_digits("9", "10"), -1);
+  EXPECT_EQ(detail::compare_digits("100", "099"), 1);
+  EXPECT_EQ(detail::compare_digits("123456789012345678901234567890", "123456789012345678901234567891"), -1);
+  std::mt19937 rng(7);
+  auto digits = [&] {
+    std::string d(rng() % 6, '0');  // leading zeros
+    for (std::size_t n = rng() % 25; n > 0; --n) d += static_cast<char>('0' + rng() % (rng() % 3 == 0 ? 2 : 10));
+    return d;
+  };
+  for (int i = 0; i < 200000; ++i) {
+    std::string a = digits(), b = rng() % 4 == 0 ? a : digits();
+    if (rng() % 4 == 0) b = std::string(rng() % 3, '0') + a;
+    ASSERT_EQ(detail::compare_digits(a, b), reference(a, b)) << a << " " << b;
+  }
+}
+
 TEST(VersionDebian, DpkgOrder) {
   auto d = Scheme::debian;
   EXPECT_EQ(cmp(d, "1:1.0", "2.0"), 1);
