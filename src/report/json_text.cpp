@@ -226,6 +226,46 @@ inline bool needs_attention(std::uint64_t w) {
 
 }  // namespace
 
+void JsonTextWriter::string_member(std::string_view k, std::string_view v) {
+  constexpr std::size_t kMaxKey = 48, kMaxValue = 192;
+  const std::size_t pad = indent_ + 2 * stack_.size();
+  auto plain = [](std::string_view t) {
+    std::size_t i = 0;
+    for (; i + 8 <= t.size(); i += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, t.data() + i, 8);
+      if (needs_attention(w)) return false;
+    }
+    for (; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
+    }
+    return true;
+  };
+  if (after_key_ || stack_.empty() || pad > kMaxPad || k.size() > kMaxKey || v.size() > kMaxValue || !plain(k) ||
+      !plain(v)) {
+    key(k);
+    value(v);
+    return;
+  }
+  char buf[2 + kMaxPad + kMaxKey + kMaxValue + 8];
+  Level& l = stack_.back();
+  const std::size_t lead = l.empty ? 1 : 2;  // "\n" or ",\n"
+  l.empty = false;
+  char* p = buf;
+  std::memcpy(p, separator_and_pad().data() + (2 - lead), lead + pad);
+  p += lead + pad;
+  *p++ = '"';
+  std::memcpy(p, k.data(), k.size());
+  p += k.size();
+  std::memcpy(p, "\": \"", 4);
+  p += 4;
+  std::memcpy(p, v.data(), v.size());
+  p += v.size();
+  *p++ = '"';
+  out_.append(buf, static_cast<std::size_t>(p - buf));
+}
+
 void JsonTextWriter::string(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   const std::size_t start = out_.size();

@@ -3,6 +3,7 @@
 // arrays (a kernel's 1,600 vulnerabilities, a root filesystem's files) serialised in parallel.
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,8 +39,12 @@ class JsonTextWriter {
   // "key": value, for the common case.
   template <class T>
   void member(std::string_view k, const T& v) {
-    key(k);
-    value(v);
+    if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+      string_member(k, v);
+    } else {
+      key(k);
+      value(v);
+    }
   }
 
  private:
@@ -47,6 +52,9 @@ class JsonTextWriter {
   void close(char c);
   void before_value();
   void string(std::string_view s);
+  // "key": "value" with its line break and indentation in one append when neither needs escaping
+  // and both are short (most members of a report); else key() and value().
+  void string_member(std::string_view k, std::string_view v);
   struct Level {
     bool object = false, empty = true;
   };
