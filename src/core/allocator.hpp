@@ -32,8 +32,9 @@ inline void tune_allocator() {
   if (mi_option_is_enabled(mi_option_large_os_pages)) {
     constexpr std::uintptr_t kSegment = std::uintptr_t{32} << 20;
     if (void* p = mi_malloc(16)) {
-      (void)::madvise(reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSegment - 1)), kSegment,
-                      MADV_HUGEPAGE);
+      void* seg = reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSegment - 1));
+      (void)::madvise(seg, kSegment, MADV_HUGEPAGE);
+      (void)::madvise(seg, std::size_t{2} << 20, 23 /* MADV_POPULATE_WRITE */);
       mi_free(p);
     }
   }

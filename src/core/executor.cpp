@@ -150,7 +150,7 @@ class AdaptiveExecutor final : public Executor {
   void parallel_for(std::size_t n, const std::function<void(std::size_t)>& fn) override {
     if (n == 0) return;
     if (parallel()) return tbb_->parallel_for(n, fn);
-    Loop loop{fn, n};
+    Loop loop{fn, n, {0}, true, nullptr};
     {
       std::lock_guard lock(m_);
       if (parallel_.load(std::memory_order_relaxed)) {

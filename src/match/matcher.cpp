@@ -1,9 +1,14 @@
 #include "match/matcher.hpp"
 
+#include "core/trace.hpp"
+
 #include <algorithm>
-#include <iterator>
+#include <condition_variable>
 #include <deque>
+#include <iterator>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_group.h>
@@ -825,16 +830,65 @@ struct Matcher::Cache {
   // through the main connection, in the same order.
   std::unique_ptr<VulnDb> helper;
   bool helper_tried = false;
-  tbb::task_group opening;  // open_second_connection_early(); waited for before `helper` is read
+  // open_second_connection_early(): a thread of its own (not a TBB task: its waits must not run
+  // other tasks, and must not depend on a TBB worker being free) opens the helper and loads the
+  // common data through it. KEV is announced first: a match without a kernel needs nothing else
+  // of it, and goes on while the kernel data loads.
+  std::thread opener;
+  std::mutex opener_mutex;
+  std::condition_variable opener_cv;
+  bool kev_announced = false, opener_done = false;
+  void announce(bool& what) {
+    {
+      std::lock_guard<std::mutex> lock(opener_mutex);
+      what = true;
+    }
+    opener_cv.notify_all();
+  }
+  // Whether an opener was started; then waits until it has loaded KEV (or given up), or finished.
+  bool wait_for_opener(bool whole) {
+    if (!opener.joinable()) return false;
+    std::unique_lock<std::mutex> lock(opener_mutex);
+    opener_cv.wait(lock, [&] { return opener_done || (!whole && kev_announced); });
+    return true;
+  }
+  ~Cache() {
+    if (opener.joinable()) opener.join();
+  }
+
+  // KEV, and with `kernel` the kernel fix data's ranges and CVE ids: small, read whole (per-CVE
+  // queries would dominate), once per Matcher.
+  void load_common(VulnDb& db, bool kernel) {
+    if (!kev_loaded) {
+      for (auto& [id, info] : db.all_kev()) kev.emplace(std::move(id), std::move(info));
+      kev_loaded = true;
+    }
+    if (!kernel || kernel_loaded) return;
+    auto ranges = db.all_kernel_ranges();
+    std::vector<std::string> range_ids;
+    range_ids.reserve(ranges.size());
+    kd.ranges.reserve(ranges.size());
+    for (auto& r : ranges) {
+      range_ids.push_back(r.cve_id);
+      std::string id = r.cve_id;
+      kd.ranges.emplace(std::move(id), std::move(r));
+    }
+    // Both come in key order from the database (std::sort costs n log n even then: 11 M
+    // instructions for the two lists); sorted here only if not.
+    if (!std::is_sorted(range_ids.begin(), range_ids.end())) std::sort(range_ids.begin(), range_ids.end());
+    range_ids.erase(std::unique(range_ids.begin(), range_ids.end()), range_ids.end());
+    std::vector<std::string> fix_ids = db.kernel_fix_ids();  // distinct
+    if (!std::is_sorted(fix_ids.begin(), fix_ids.end())) std::sort(fix_ids.begin(), fix_ids.end());
+    std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
+    kernel_loaded = true;
+  }
 };
 
 Matcher::Matcher(VulnDb& db, const MatchData& data) : db_(db), data_(data) {}
-Matcher::~Matcher() {
-  if (cache_) cache_->opening.wait();
-}
+Matcher::~Matcher() = default;  // the cache joins its opener
 bool Matcher::second_connection_open() const {
   if (!cache_) return false;
-  cache_->opening.wait();
+  cache_->wait_for_opener(true);
   return cache_->helper != nullptr;
 }
 void Matcher::open_second_connection_early() {
@@ -842,8 +896,22 @@ void Matcher::open_second_connection_early() {
   if (!cache_) cache_ = std::make_unique<Cache>();
   if (cache_->helper_tried) return;
   cache_->helper_tried = true;
-  cache_->opening.run([c = cache_.get(), path = db_.path()] {
-    if (auto h = VulnDb::open(path, false)) c->helper = std::move(*h);
+  // The data every match needs is read as soon as the connection is open, before the first SBOM
+  // is parsed: the kernel's (9 M instructions) too, whether or not an SBOM has a kernel, as this
+  // runs on a core that is otherwise idle then.
+  cache_->opener = std::thread([c = cache_.get(), path = db_.path()] {
+    if (auto h = VulnDb::open(path, false)) {
+      c->helper = std::move(*h);
+      if (c->helper->begin_read()) {
+        c->load_common(*c->helper, false);
+        c->announce(c->kev_announced);
+        trace::mark("match: second connection open, KEV loaded");
+        c->load_common(*c->helper, true);
+        c->helper->end_read();
+        trace::mark("match: kernel fix data loaded (second connection)");
+      }
+    }
+    c->announce(c->opener_done);
   });
 }
 
@@ -904,31 +972,9 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         std::find(new_branches.begin(), new_branches.end(), s.kernel.branch) == new_branches.end())
       new_branches.push_back(s.kernel.branch);
   }
-  // KEV and the kernel fix data: small, read whole (per-CVE queries would dominate), once per Matcher.
+  // KEV, the kernel fix data, and the fixes on the SBOM's kernel branches.
   auto load_shared = [&](VulnDb& db) {
-    if (!cache.kev_loaded) {
-      for (auto& [id, info] : db.all_kev()) cache.kev.emplace(std::move(id), std::move(info));
-      cache.kev_loaded = true;
-    }
-    if (any_kernel && !cache.kernel_loaded) {
-      auto ranges = db.all_kernel_ranges();
-      std::vector<std::string> range_ids;
-      range_ids.reserve(ranges.size());
-      kd.ranges.reserve(ranges.size());
-      for (auto& r : ranges) {
-        range_ids.push_back(r.cve_id);
-        std::string id = r.cve_id;
-        kd.ranges.emplace(std::move(id), std::move(r));
-      }
-      // Both come in key order from the database (std::sort costs n log n even then: 11 M
-      // instructions for the two lists); sorted here only if not.
-      if (!std::is_sorted(range_ids.begin(), range_ids.end())) std::sort(range_ids.begin(), range_ids.end());
-      range_ids.erase(std::unique(range_ids.begin(), range_ids.end()), range_ids.end());
-      std::vector<std::string> fix_ids = db.kernel_fix_ids();  // distinct
-      if (!std::is_sorted(fix_ids.begin(), fix_ids.end())) std::sort(fix_ids.begin(), fix_ids.end());
-      std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
-      cache.kernel_loaded = true;
-    }
+    cache.load_common(db, any_kernel);
     for (const auto& branch : new_branches) {
       kd.branches.insert(branch);
       for (auto& f : db.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
@@ -951,11 +997,12 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   if (want_helper) {
     open_second_connection_early();  // opens it now unless that was done before
     helper_work.run([&] {
-      cache.opening.wait();
+      cache.wait_for_opener(true);
       if (!cache.helper) return;
       helper_reading = static_cast<bool>(cache.helper->begin_read());
       load_shared(*cache.helper);
       helper_loaded = true;
+      trace::mark("match: KEV and kernel fix data loaded (second connection)");
     });
   }
   // Phase 1, serial on the main connection: each subject's candidates from the product index.
@@ -1002,6 +1049,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     cand_of[si] = &cached->second;
   }
+  trace::mark("match: product index read");
   // Entries that do not decode are left to the configurations themselves. Checked here, in
   // parallel, rather than row by row on the reading connection (a kernel's 1.45 MB of entries);
   // the helper's task still holds one thread, so this starts on this one.
@@ -1015,8 +1063,12 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
           break;
         }
     });
+  trace::mark("match: index entries checked");
   helper_work.wait();
-  if (!helper_loaded) load_shared(db_);
+  if (!helper_loaded) {
+    cache.wait_for_opener(any_kernel);  // an early opener may still be loading into the cache
+    load_shared(db_);
+  }
   // Phase 1b: kernel CVEs NVD does not file under the kernel, decided by the fix data alone, join
   // the kernel's new candidate lists; then the records and decoded configurations of candidates
   // whose configurations are not simple.
@@ -1071,6 +1123,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
   });
 
+  trace::mark("match: candidates prepared");
   // Phase 2, parallel: every subject decided on its own; only read-only data is shared. The
   // candidates of one subject are independent too (a kernel has thousands): chunks of them run in
   // parallel and are merged in order, so the result does not depend on scheduling.
@@ -1164,6 +1217,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       for (auto& p : part) pending[si].push_back(std::move(p));
   };
   tbb::parallel_for(std::size_t{0}, subjects.size(), [&](std::size_t si) { decide(si); });
+  trace::mark("match: candidates decided");
 
   // The records of the matched CVEs only (a fraction of the candidates), once per Matcher: those
   // not yet cached are read in two halves, one on each connection, in parallel.
@@ -1209,6 +1263,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
     cache.kernel_records.emplace(want_ids[i], std::make_shared<const StoredCve>(std::move(*got_ids[i])));
   }
+  trace::mark("match: records read");
   for (std::size_t si = 0; si < subjects.size(); ++si)
     for (auto& p : pending[si]) {
       const IndexedCve& ic = *p.ic;
@@ -1365,6 +1420,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     }
   };
   tbb::parallel_for(std::size_t{0}, parts.size(), [&](std::size_t k) { evaluate(parts[k]); });
+  trace::mark("match: matches completed");
   std::vector<VulnMatch> out;
   std::size_t n_out = 0;
   for (const auto& part : parts) n_out += part.out.size();

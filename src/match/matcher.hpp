@@ -69,8 +69,9 @@ class Matcher {
   // Whether a second read-only connection to the database file may be opened to read in parallel
   // with the first (on by default; used for a Linux kernel or many components). Results are the same.
   void set_second_connection(bool allowed) { second_connection_ = allowed; }
-  // Starts opening that connection on another thread, to have it ready when match() needs it
-  // (opening takes 2-7 ms; call it before reading the input). Unused if no match() needs it.
+  // Starts opening that connection on another thread, and reading through it the data every
+  // match needs (CISA KEV, then the kernel fix data), to have them ready when match() needs them
+  // (2-10 ms; call it before reading the input). The connection is unused if no match() needs it.
   void open_second_connection_early();
   // Whether that connection is open.
   bool second_connection_open() const;

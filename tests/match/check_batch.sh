@@ -42,6 +42,14 @@ for path in sys.argv[1:]:
     assert vulns, f"{path}: no vulnerabilities: the comparison proves nothing"
 PY
 
+# IOTAUDIT_TRACE: the phases on stderr, in order, and the same report; nothing without it.
+IOTAUDIT_TRACE=1 "$bin" match -q --db "$work/v.db" "$work/other.json" -o "$work/traced.json" 2>"$work/trace.err"
+cmp -s "$work/traced.json" "$work/out/other.vulns.cdx.json" || fail "a traced run writes another report"
+phases=$(sed -n 's/^ *[0-9.]*  [0-9]*  //p' "$work/trace.err" | grep -xE "main|database open|SBOM parsed|matched|report written" | tr '\n' ,)
+[[ "$phases" == "main,database open,SBOM parsed,matched,report written," ]] || fail "trace phases: $(cat "$work/trace.err")"
+"$bin" match -q --db "$work/v.db" "$work/other.json" -o "$work/untraced.json" 2>"$work/untraced.err"
+[[ ! -s "$work/untraced.err" ]] || fail "output on stderr without IOTAUDIT_TRACE: $(cat "$work/untraced.err")"
+
 rc=0; "$bin" match -q --db "$work/v.db" "$work/a/cam.cdx.json" "$work/other.json" 2>/dev/null || rc=$?
 [[ $rc -eq 2 ]] || fail "several SBOMs without --output-dir: expected exit 2, got $rc"
 rc=0; "$bin" match -q --db "$work/v.db" "$work/other.json" --output-dir "$work/o2" -o x.json 2>/dev/null || rc=$?
