@@ -90,24 +90,6 @@ void version_update(const ProductEntry& e, std::string_view& version, std::strin
   e.version_update(version, update);
 }
 
-// A cheap necessary condition for two versions to be equal under a scheme: the same leading number
-// (leading zeros and a "v" aside). Most exact-version entries of a configuration fail it, and
-// skip the full comparison. Debian versions (epochs) are always compared in full.
-bool may_be_equal(Scheme scheme, std::string_view a, std::string_view b) {
-  if (scheme == Scheme::debian) return true;
-  auto lead = [](std::string_view v) {
-    if (!v.empty() && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
-    std::size_t n = 0;
-    while (n < v.size() && v[n] >= '0' && v[n] <= '9') ++n;
-    std::string_view d = v.substr(0, n);
-    while (d.size() > 1 && d[0] == '0') d.remove_prefix(1);
-    return std::pair{d, n > 0};
-  };
-  auto [da, na] = lead(a);
-  auto [db, nb] = lead(b);
-  if (!na || !nb) return true;  // not a leading number: let the scheme decide
-  return da == db;
-}
 
 std::string unescaped(std::string_view v) {
   return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
@@ -149,7 +131,7 @@ EntryHit entry_matches(const Match& m, const Subject& s) {
   }
   bool plain = ver.find('\\') == std::string_view::npos && (upd.empty() || upd == "*" || upd == "-");
   if (plain) {
-    if (!may_be_equal(s.scheme, v, ver) || compare_versions(s.scheme, v, ver) != 0) return h;
+    if (!may_equal(s.scheme, v, ver) || compare_versions(s.scheme, v, ver) != 0) return h;
     h.hit = true;
     h.range = "version " + std::string(ver);
     return h;
@@ -427,7 +409,7 @@ Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
   }
   if ((!e.self_hit || e.all_versions) && !sc.exact.empty())
     for (const auto& [ver, mp] : sc.exact)
-      if (may_be_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0 &&
+      if (may_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0 &&
           names_subject(mp->criteria, s.keys)) {
         own_hit(e, mp->criteria, "version " + ver, false);
         break;
@@ -756,7 +738,7 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
         if (it != idx.end() && compare_versions(s.scheme, d.exact[*it], s.version) == 0) hit = *it;
       } else {
         for (std::size_t k = i; k < j && hit == n; ++k)
-          if (!d.exact[k].empty() && may_be_equal(s.scheme, d.exact[k], s.version) &&
+          if (!d.exact[k].empty() && may_equal(s.scheme, d.exact[k], s.version) &&
               compare_versions(s.scheme, d.exact[k], s.version) == 0)
             hit = k;
       }
@@ -789,7 +771,7 @@ Eval evaluate_packed(const IndexedCve& ic, const Subject& s) {
         if (exact_hit || (ev.self_hit && !ev.all_versions)) continue;
         std::string unescaped_ver;
         if (ver.find('\\') != std::string_view::npos) ver = unescaped_ver = cpe_unescape(ver);
-        if (may_be_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0) {
+        if (may_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0) {
           exact_hit = e;
           exact_version = std::string(ver);
         }

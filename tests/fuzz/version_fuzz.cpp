@@ -1,5 +1,6 @@
 // The version schemes on arbitrary bytes: every scheme must be reflexive and antisymmetric, and
-// transitive against a few real versions, or sorting and range checks in the matcher break.
+// transitive against a few real versions, or sorting and range checks in the matcher break; and
+// may_equal() must hold for every pair the scheme calls equal, or exact versions are missed.
 // The input splits at its first NUL into two strings (at the middle when there is none).
 #include <cstdint>
 #include <cstdlib>
@@ -26,6 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (compare_versions(s, a, a) != 0 || compare_versions(s, b, b) != 0) std::abort();
     int ab = sign(compare_versions(s, a, b));
     if (ab != -sign(compare_versions(s, b, a))) std::abort();
+    if (ab == 0 && (!may_equal(s, a, b) || !may_equal(s, b, a))) std::abort();
+    if (!may_equal(s, a, a)) std::abort();
     for (std::string_view p : pivots) {
       int ap = sign(compare_versions(s, a, p)), pb = sign(compare_versions(s, p, b));
       if (ap <= 0 && pb <= 0 && ab > 0) std::abort();

@@ -15,6 +15,11 @@ std::string_view to_string(Scheme s);
 // Three-way comparison under a scheme: <0, 0, >0.
 int compare_versions(Scheme s, std::string_view a, std::string_view b);
 
+// A cheap necessary condition for compare_versions(s, a, b) == 0: false only for versions that
+// cannot be equal. Matching tests it before comparing a subject with each exact version of a
+// configuration (a kernel CVE lists up to 700, most of them 2.6.x when the subject is 2.6.36).
+bool may_equal(Scheme s, std::string_view a, std::string_view b);
+
 // True when the string looks like a version under the scheme (rejects "*", "-", "").
 bool plausible_version(Scheme s, std::string_view v);
 

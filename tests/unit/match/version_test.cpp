@@ -228,6 +228,45 @@ TEST(VersionSchemes, TotalOrderProperties) {
   }
 }
 
+// may_equal() is a necessary condition for equality: never false for two versions a scheme calls
+// equal (spellings of one version: leading zeros, "v", trailing ".0", local suffixes, case), and
+// false for most versions that differ in their first numbers.
+TEST(VersionSchemes, MayEqualNeverRejectsEqualVersions) {
+  std::vector<std::string> v = {"2.6.36", "2.6.36.0", "v2.6.36", "02.06.036", "2.6.36-openwrt", "2.6.36+", "2.6.36-rc1",
+                                "2.6.36-RC1", "2.6.035", "2.6.3", "2.6", "2.6.0", "2.06", "1.0.2k", "1.0.2K", "1.0.2",
+                                "1.0.02k", "2019.78", "2019.078", "1.2.3-alpha", "1.2.3+build", "v1.2.3", "1:2.6.36",
+                                "2.6.36~rc1", "", "*", "-", "v", "0", "00", "0.0", ".", "1..2", "1.-2", "abc", "2.6.36a"};
+  std::mt19937 rng(11);
+  const char alphabet[] = "0123456789.-~+:abrcvzV";
+  for (int i = 0; i < 400; ++i) {
+    std::string x;
+    for (int k = 0, n = static_cast<int>(rng() % 9); k < n; ++k) x += alphabet[rng() % (sizeof alphabet - 1)];
+    v.push_back(x);
+    // Spellings of x that may compare equal to it.
+    v.push_back("0" + x);
+    v.push_back("v" + x);
+    v.push_back(x + ".0");
+    v.push_back(x + "-local");
+  }
+  std::size_t equal_pairs = 0, rejected = 0;
+  for (Scheme s : {Scheme::generic, Scheme::openssl, Scheme::kernel, Scheme::debian, Scheme::semver})
+    for (const auto& a : v)
+      for (const auto& b : v) {
+        const bool may = may_equal(s, a, b);
+        if (compare_versions(s, a, b) == 0) {
+          ++equal_pairs;
+          ASSERT_TRUE(may) << to_string(s) << " " << a << " == " << b;
+        }
+        rejected += !may;
+      }
+  EXPECT_GT(equal_pairs, 20000u);  // not only a == a
+  EXPECT_GT(rejected, 1000000u);   // and it does reject
+  EXPECT_FALSE(may_equal(Scheme::kernel, "2.6.36", "2.6.35"));
+  EXPECT_FALSE(may_equal(Scheme::kernel, "v2.6.36", "2.6.0037.1"));
+  EXPECT_TRUE(may_equal(Scheme::kernel, "v2.6.36", "2.6.0036.1"));
+  EXPECT_TRUE(may_equal(Scheme::kernel, "2.6.36", "2.6"));  // as far as both have numbers
+}
+
 // Firmware strings are arbitrary bytes (NUL, non-ASCII, separators only): every scheme must stay
 // reflexive and antisymmetric on them, and never read outside the views (ASan builds check that).
 TEST(VersionSchemes, RandomBytesRobustness) {
