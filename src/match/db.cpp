@@ -462,7 +462,7 @@ bool ProductEntryReader::valid(std::string_view packed) {
   ProductEntry e;
   while (r.next(e)) {
   }
-  return r.ok() && r.left_ == 0 && r.pos_ == packed.size();
+  return r.complete();
 }
 
 std::string default_db_path() {

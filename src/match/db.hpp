@@ -86,6 +86,9 @@ class ProductEntryReader {
   // The next entry; false at the end, or on corrupt data (then ok() is false too).
   bool next(ProductEntry& e);
   bool ok() const { return ok_; }
+  // Whether every entry was read and nothing follows them: after next() returned false, the packed
+  // entries were well-formed.
+  bool complete() const { return ok_ && left_ == 0 && pos_ == in_.size(); }
   // Whether the whole of `packed` is well-formed entries.
   static bool valid(std::string_view packed);
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <tuple>
 
 #include "match/cpe.hpp"
 #include "match/db.hpp"
@@ -687,17 +688,28 @@ TEST_F(MatchFixture, ExactVersionsAndRangesInOneConfiguration) {
 
 // Index entries that do not decode (a damaged or hostile database file) are not trusted: those
 // candidates are decided from their configurations, with the same result.
+// Both where a product's entries are read for one component and where several components of the
+// product share them (decoded once, before the candidates are decided).
 TEST_F(MatchFixture, UndecodableIndexEntriesFallBackToTheConfigurations) {
-  const std::vector<Component> comps = {
+  const std::vector<Component> alone = {
       comp("linux-kernel", "4.14.180", "o:linux:linux_kernel"), comp("widget", "1.4", "a:acme:widget"),
       comp("dnsmasq", "2.66", "a:thekelleys:dnsmasq"),          comp("busybox", "1.19.4", "a:busybox:busybox"),
       comp("openssl", "1.0.2g", "a:openssl:openssl")};
-  auto indexed = match_keys(run(comps));
+  std::vector<Component> shared = alone;
+  for (const auto& [id, version, vp] : {std::tuple{"dnsmasq", "2.50", "a:thekelleys:dnsmasq"},
+                                        std::tuple{"dnsmasq", "2.70", "a:thekelleys:dnsmasq"},
+                                        std::tuple{"linux-kernel", "4.10", "o:linux:linux_kernel"},
+                                        std::tuple{"busybox", "1.30.1", "a:busybox:busybox"}})
+    shared.push_back(comp(id, version, vp));
+  auto indexed_alone = match_keys(run(alone));
+  auto indexed_shared = match_keys(run(shared));
   exec_sql(db_path, "UPDATE affects SET entries = X'ff01ff' WHERE simple = 1 AND cve % 2 = 0");
   exec_sql(db_path, "UPDATE affects SET entries = substr(entries, 1, length(entries) - 1) WHERE simple = 1 AND "
                     "cve % 2 = 1 AND length(entries) > 1");
-  EXPECT_EQ(match_keys(run(comps)), indexed);
-  EXPECT_GT(indexed.size(), 5u);
+  EXPECT_EQ(match_keys(run(alone)), indexed_alone);
+  EXPECT_EQ(match_keys(run(shared)), indexed_shared);
+  EXPECT_GT(indexed_alone.size(), 5u);
+  EXPECT_GT(indexed_shared.size(), indexed_alone.size());
 }
 
 // A database written before the product index carried entries (schema 1) is refused for reading
