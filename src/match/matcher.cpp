@@ -47,6 +47,7 @@ struct Subject {
   std::string version;  // comparable
   Scheme scheme = Scheme::generic;
   KernelVersion kernel;  // the scheme is kernel
+  EqualityFilter equal;   // which exact versions may equal `version`
   std::vector<std::pair<std::string, std::string>> cpes;
   std::vector<std::string> keys;  // "vendor:product" of each entry of cpes
 };
@@ -131,7 +132,7 @@ EntryHit entry_matches(const Match& m, const Subject& s) {
   }
   bool plain = ver.find('\\') == std::string_view::npos && (upd.empty() || upd == "*" || upd == "-");
   if (plain) {
-    if (!may_equal(s.scheme, v, ver) || compare_versions(s.scheme, v, ver) != 0) return h;
+    if (!s.equal.may_equal(ver) || compare_versions(s.scheme, v, ver) != 0) return h;
     h.hit = true;
     h.range = "version " + std::string(ver);
     return h;
@@ -409,7 +410,7 @@ Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
   }
   if ((!e.self_hit || e.all_versions) && !sc.exact.empty())
     for (const auto& [ver, mp] : sc.exact)
-      if (may_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0 &&
+      if (s.equal.may_equal(ver) && compare_versions(s.scheme, ver, s.version) == 0 &&
           names_subject(mp->criteria, s.keys)) {
         own_hit(e, mp->criteria, "version " + ver, false);
         break;
@@ -742,7 +743,7 @@ Eval evaluate_indexed(const IndexedCve& ic, const DecodedEntries& d, const Subje
         if (it != idx.end() && compare_versions(s.scheme, d.exact[*it], s.version) == 0) hit = *it;
       } else {
         for (std::size_t k = i; k < j && hit == n; ++k)
-          if (!d.exact[k].empty() && may_equal(s.scheme, d.exact[k], s.version) &&
+          if (!d.exact[k].empty() && s.equal.may_equal(d.exact[k]) &&
               compare_versions(s.scheme, d.exact[k], s.version) == 0)
             hit = k;
       }
@@ -776,7 +777,7 @@ std::optional<Eval> evaluate_packed(const IndexedCve& ic, const Subject& s) {
         if (exact_hit || (ev.self_hit && !ev.all_versions)) continue;
         std::string unescaped_ver;
         if (ver.find('\\') != std::string_view::npos) ver = unescaped_ver = cpe_unescape(ver);
-        if (may_equal(s.scheme, ver, s.version) && compare_versions(s.scheme, ver, s.version) == 0) {
+        if (s.equal.may_equal(ver) && compare_versions(s.scheme, ver, s.version) == 0) {
           exact_hit = e;
           exact_version = std::string(ver);
         }
@@ -929,6 +930,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       if (std::find(s.cpes.begin(), s.cpes.end(), own) == s.cpes.end()) s.cpes.insert(s.cpes.begin(), own);
     }
     if (s.scheme == Scheme::kernel) s.kernel = kernel_version(s.version);
+    s.equal = EqualityFilter(s.scheme, s.version);
     subjects.push_back(std::move(s));
   }
   ProductIndex by_cpe;

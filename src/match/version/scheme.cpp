@@ -39,31 +39,54 @@ bool plausible_version(Scheme s, std::string_view v) {
 
 // The dotted numbers at the start, by value (leading zeros and a "v" aside), up to four, as far as
 // both have them. Debian versions (epochs) are always compared in full.
-bool may_equal(Scheme scheme, std::string_view a, std::string_view b) {
-  if (scheme == Scheme::debian) return true;
-  auto skip_v = [](std::string_view& v) {
-    if (!v.empty() && (v[0] == 'v' || v[0] == 'V')) v.remove_prefix(1);
-  };
-  skip_v(a);
-  skip_v(b);
-  std::size_t i = 0, j = 0;
-  for (int k = 0; k < 4; ++k) {
-    // The next number of each, without its leading zeros.
-    const std::size_t si = i, sj = j;
-    while (i < a.size() && detail::is_digit(a[i])) ++i;
-    while (j < b.size() && detail::is_digit(b[j])) ++j;
-    if (i == si || j == sj) return true;  // not a number here: let the scheme decide
-    std::string_view x = a.substr(si, i - si), y = b.substr(sj, j - sj);
-    while (x.size() > 1 && x[0] == '0') x.remove_prefix(1);
-    while (y.size() > 1 && y[0] == '0') y.remove_prefix(1);
-    if (x != y) return false;
-    // On to the next number only where both go on with a dot and a digit.
-    if (i + 1 >= a.size() || a[i] != '.' || !detail::is_digit(a[i + 1])) return true;
-    if (j + 1 >= b.size() || b[j] != '.' || !detail::is_digit(b[j + 1])) return true;
-    ++i;
-    ++j;
+namespace {
+
+// Reads the number at s[i] (i past it); false when there is none, or when it has more than 18
+// significant digits (too long to compare here: left to the scheme).
+bool read_number(std::string_view s, std::size_t& i, std::uint64_t& value) {
+  const std::size_t start = i;
+  while (i < s.size() && s[i] == '0') ++i;
+  const std::size_t significant = i;
+  value = 0;
+  while (i < s.size() && detail::is_digit(s[i])) value = value * 10 + static_cast<unsigned>(s[i++] - '0');
+  return i > start && i - significant <= 18;
+}
+
+// Past the dot to the next number, when a dot and a digit follow.
+bool next_number(std::string_view s, std::size_t& i) {
+  if (i + 1 >= s.size() || s[i] != '.' || !detail::is_digit(s[i + 1])) return false;
+  ++i;
+  return true;
+}
+
+std::size_t after_v(std::string_view s) { return !s.empty() && (s[0] == 'v' || s[0] == 'V') ? 1 : 0; }
+
+}  // namespace
+
+EqualityFilter::EqualityFilter(Scheme s, std::string_view subject) {
+  if (s == Scheme::debian) return;
+  std::size_t i = after_v(subject);
+  while (count_ < 4) {
+    std::uint64_t v;
+    if (!read_number(subject, i, v)) break;
+    numbers_[count_++] = v;
+    if (!next_number(subject, i)) break;
+  }
+  all_ = count_ == 0;
+}
+
+bool EqualityFilter::may_equal(std::string_view other) const {
+  if (all_) return true;
+  std::size_t i = after_v(other);
+  for (int k = 0; k < count_; ++k) {
+    std::uint64_t v;
+    if (!read_number(other, i, v)) return true;  // not a number here: let the scheme decide
+    if (v != numbers_[k]) return false;
+    if (!next_number(other, i)) return true;
   }
   return true;
 }
+
+bool may_equal(Scheme scheme, std::string_view a, std::string_view b) { return EqualityFilter(scheme, a).may_equal(b); }
 
 }  // namespace iotaudit::match
