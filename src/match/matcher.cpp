@@ -96,8 +96,10 @@ std::string unescaped(std::string_view v) {
   return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
 }
 
+// `vu`: the entry's version and update attributes when the caller has them already.
 template <class Match>
-EntryHit entry_matches(const Match& m, const Subject& s) {
+EntryHit entry_matches(const Match& m, const Subject& s,
+                       const std::pair<std::string_view, std::string_view>* vu = nullptr) {
   EntryHit h;
   if (s.version.empty()) return h;
   bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
@@ -115,7 +117,8 @@ EntryHit entry_matches(const Match& m, const Subject& s) {
     return h;
   }
   std::string_view ver, upd;
-  version_update(m, ver, upd);
+  if (vu) std::tie(ver, upd) = *vu;
+  else version_update(m, ver, upd);
   if (ver.empty()) return h;
   if (ver == "-") {
     // "Not applicable": for a platform ("running on Linux") it means any version of it.
@@ -368,14 +371,21 @@ struct Candidate {
 // Whether an entry is an exact version (compared by equality, possibly after sorting) rather than
 // a range, every version, or a specific update; its version unescaped when it is.
 template <class Match>
-bool exact_entry(const Match& m, std::string_view& ver) {
-  if (!m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
-      !m.end_excluding.empty())
-    return false;  // a range: its version attribute is not looked at
-  std::string_view upd;
-  version_update(m, ver, upd);
+bool ranged_entry(const Match& m) {
+  return !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+         !m.end_excluding.empty();
+}
+// Whether the version and update attributes of an entry without a range name an exact version.
+bool exact_attributes(std::string_view ver, std::string_view upd) {
   bool plain_update = upd.empty() || upd == "*" || upd == "-";
   return !(ver == "*" || ver == "-" || ver.empty() || !plain_update);
+}
+template <class Match>
+bool exact_entry(const Match& m, std::string_view& ver) {
+  if (ranged_entry(m)) return false;  // a range: its version attribute is not looked at
+  std::string_view upd;
+  version_update(m, ver, upd);
+  return exact_attributes(ver, upd);
 }
 
 SimpleConfig make_simple(const Configuration& c) {
@@ -772,9 +782,13 @@ std::optional<Eval> evaluate_packed(const IndexedCve& ic, const Subject& s) {
     std::optional<ProductEntry> exact_hit;
     std::string exact_version;
     for (; more && e.config == config; more = r.next(e)) {
-      std::string_view ver;
-      if (exact_entry(e, ver)) {
-        if (exact_hit || (ev.self_hit && !ev.all_versions)) continue;
+      if (ev.self_hit && !ev.all_versions) continue;  // nothing after a precise hit counts
+      std::pair<std::string_view, std::string_view> vu;  // version and update, read once
+      const bool ranged = ranged_entry(e);
+      if (!ranged) e.version_update(vu.first, vu.second);
+      if (!ranged && exact_attributes(vu.first, vu.second)) {
+        std::string_view ver = vu.first;
+        if (exact_hit) continue;
         std::string unescaped_ver;
         if (ver.find('\\') != std::string_view::npos) ver = unescaped_ver = cpe_unescape(ver);
         if (s.equal.may_equal(ver) && compare_versions(s.scheme, ver, s.version) == 0) {
@@ -783,7 +797,7 @@ std::optional<Eval> evaluate_packed(const IndexedCve& ic, const Subject& s) {
         }
         continue;
       }
-      EntryHit h = entry_matches(e, s);
+      EntryHit h = entry_matches(e, s, ranged ? nullptr : &vu);
       if (!h.hit || (ev.self_hit && !ev.all_versions)) continue;
       own_hit(ev, e.criteria(seg.vendor, seg.product), std::move(h.range), h.all_versions);
     }
