@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS kev(
 CREATE TABLE IF NOT EXISTS epss(cve_id TEXT PRIMARY KEY, score REAL, percentile REAL, date TEXT);
 CREATE TABLE IF NOT EXISTS kernel_fix(cve_id TEXT NOT NULL, branch TEXT NOT NULL, fixed TEXT,
   PRIMARY KEY(cve_id, branch));
+CREATE INDEX IF NOT EXISTS kernel_fix_branch ON kernel_fix(branch, cve_id, fixed);
 CREATE TABLE IF NOT EXISTS kernel_range(cve_id TEXT PRIMARY KEY, introduced TEXT, fixed TEXT, note TEXT);
 CREATE TABLE IF NOT EXISTS osv(osv_id TEXT PRIMARY KEY, modified TEXT, withdrawn TEXT);
 CREATE TABLE IF NOT EXISTS osv_affected(osv_id TEXT NOT NULL, cve_id TEXT NOT NULL, ecosystem TEXT NOT NULL,
