@@ -865,13 +865,6 @@ std::vector<KernelFix> VulnDb::kernel_fixes_on(const std::string& branch) {
   return out;
 }
 
-std::vector<std::string> VulnDb::kernel_fix_ids() {
-  std::vector<std::string> out;
-  Stmt s(db_, "SELECT DISTINCT cve_id FROM kernel_fix");
-  while (s && s.step() == SQLITE_ROW) out.push_back(s.col_text(0));
-  return out;
-}
-
 std::vector<KernelRange> VulnDb::all_kernel_ranges() {
   std::vector<KernelRange> out;
   Stmt s(db_, "SELECT cve_id, introduced, fixed, note FROM kernel_range");

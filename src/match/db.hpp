@@ -177,10 +177,9 @@ class VulnDb {
   // OSV affected entries for an ecosystem key and package name (osv_ecosystem_key, osv_package_key).
   std::vector<OsvRow> osv_for_package(const std::string& eco_key, const std::string& package);
   // Bulk reads for the matcher (a few thousand rows each).
-  // The fixes recorded for one stable branch ("4.14"), and the CVE ids that have any fix: a
-  // kernel's verdicts need only its own branch (a tenth of the rows).
+  // The fixes recorded for one stable branch ("4.14"): a kernel's verdicts need only its own
+  // branch (a tenth of the rows; an index reads just those).
   std::vector<KernelFix> kernel_fixes_on(const std::string& branch);
-  std::vector<std::string> kernel_fix_ids();
   std::vector<KernelRange> all_kernel_ranges();
   std::vector<std::pair<std::string, KevInfo>> all_kev();
 

@@ -432,8 +432,8 @@ Eval evaluate_simple(const SimpleConfig& sc, const Subject& s) {
 struct KernelData {
   std::unordered_map<std::string, KernelRange> ranges;
   std::unordered_map<std::string, std::vector<KernelFix>> fixes;  // of the branches loaded so far
-  std::set<std::string> branches;
-  std::vector<std::string> ids;
+  std::map<std::string, std::vector<std::string>> branches;       // loaded: the CVEs fixed on each, sorted
+  std::vector<std::string> ids;                                   // of the ranges, sorted
 };
 
 KernelVersion kernel_version(const std::string& v) {
@@ -681,6 +681,11 @@ struct IndexedCve {
 struct CandidateList {
   std::vector<IndexedCve> items;  // by row id, then the kernel fix data's own CVEs
   TextArena arena;                // the segments' bytes and names
+  // A kernel's list: whether the CVEs of the fix data's ranges were added, and the branches whose
+  // fixed CVEs were (a CVE the data knows only by a fix on another branch cannot be decided for a
+  // kernel of this branch, and NVD does not name it for the kernel: it cannot match).
+  bool range_ids = false;
+  std::set<std::string> fix_branches;
 };
 
 // False when the packed entries do not decode (a damaged or hostile database): the candidate is
@@ -876,13 +881,11 @@ struct Matcher::Cache {
       std::string id = r.cve_id;
       kd.ranges.emplace(std::move(id), std::move(r));
     }
-    // Both come in key order from the database (std::sort costs n log n even then: 11 M
-    // instructions for the two lists); sorted here only if not.
+    // They come in key order from the database (std::sort costs n log n even then); sorted here
+    // only if not.
     if (!std::is_sorted(range_ids.begin(), range_ids.end())) std::sort(range_ids.begin(), range_ids.end());
     range_ids.erase(std::unique(range_ids.begin(), range_ids.end()), range_ids.end());
-    std::vector<std::string> fix_ids = db.kernel_fix_ids();  // distinct
-    if (!std::is_sorted(fix_ids.begin(), fix_ids.end())) std::sort(fix_ids.begin(), fix_ids.end());
-    std::set_union(range_ids.begin(), range_ids.end(), fix_ids.begin(), fix_ids.end(), std::back_inserter(kd.ids));
+    kd.ids = std::move(range_ids);
     kernel_loaded = true;
   }
 };
@@ -980,8 +983,13 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   auto load_shared = [&](VulnDb& db) {
     cache.load_common(db, any_kernel);
     for (const auto& branch : new_branches) {
-      kd.branches.insert(branch);
-      for (auto& f : db.kernel_fixes_on(branch)) kd.fixes[f.cve_id].push_back(std::move(f));
+      std::vector<std::string>& ids = kd.branches[branch];
+      for (auto& f : db.kernel_fixes_on(branch)) {
+        ids.push_back(f.cve_id);
+        kd.fixes[f.cve_id].push_back(std::move(f));
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     }
   };
   // The helper connection opens and loads while the main one reads the product index below.
@@ -1011,7 +1019,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   }
   // Phase 1, serial on the main connection: each subject's candidates from the product index.
   std::vector<CandidateList*> cand_of(subjects.size(), nullptr);
-  std::vector<char> needs_fix_ids(subjects.size(), 0);  // a kernel list read in this call
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     const Subject& s = subjects[si];
     ++st.components;
@@ -1019,7 +1026,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       st.without_version += s.version.empty() || !plausible_version(s.scheme, s.version);
       continue;
     }
-    bool kernel = s.scheme == Scheme::kernel;
     // The candidates depend only on the product names: images and fleets repeat products, and
     // each list is read once.
     std::string cache_key(to_string(s.scheme));
@@ -1047,7 +1053,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       for (auto& ic : list.items)
         if (!ic.simple) ic.segments.clear();
       cached = candidate_cache.emplace(cache_key, std::move(list)).first;
-      needs_fix_ids[si] = kernel;
     }
     cand_of[si] = &cached->second;
   }
@@ -1060,27 +1065,35 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     cache.wait_for_opener(any_kernel);  // an early opener may still be loading into the cache
     load_shared(db_);
   }
-  // Phase 1b: kernel CVEs NVD does not file under the kernel, decided by the fix data alone, join
-  // the kernel's new candidate lists; then the records and decoded configurations of candidates
-  // whose configurations are not simple.
+  // Phase 1b: kernel CVEs NVD does not file under the kernel, which the fix data may decide (those
+  // of its ranges, and those fixed on the subject's branch), join the kernel's candidate lists;
+  // then the records and decoded configurations of candidates whose configurations are not simple.
   std::map<const CandidateList*, unsigned> sharing;
   std::vector<Candidate*> to_decode;
   for (std::size_t si = 0; si < subjects.size(); ++si) {
     if (!cand_of[si]) continue;
     const Subject& s = subjects[si];
     bool kernel = s.scheme == Scheme::kernel;
-    if (needs_fix_ids[si]) {
+    if (kernel) {
       CandidateList& list = *cand_of[si];
-      std::vector<std::string_view> ids;
-      ids.reserve(list.items.size());
-      for (const auto& ic : list.items) ids.push_back(ic.id);
-      std::sort(ids.begin(), ids.end());
-      std::vector<std::string> only_fix_data;  // copies: appending items moves the ids viewed above
-      std::set_difference(kd.ids.begin(), kd.ids.end(), ids.begin(), ids.end(), std::back_inserter(only_fix_data));
-      for (auto& id : only_fix_data) {
-        list.items.emplace_back();
-        list.items.back().id = std::move(id);
+      auto add = [&list](const std::vector<std::string>& known) {
+        std::vector<std::string_view> ids;
+        ids.reserve(list.items.size());
+        for (const auto& ic : list.items) ids.push_back(ic.id);
+        std::sort(ids.begin(), ids.end());
+        std::vector<std::string> only_fix_data;  // copies: appending items moves the ids viewed above
+        std::set_difference(known.begin(), known.end(), ids.begin(), ids.end(), std::back_inserter(only_fix_data));
+        for (auto& id : only_fix_data) {
+          list.items.emplace_back();
+          list.items.back().id = std::move(id);
+        }
+      };
+      if (!list.range_ids) {
+        add(kd.ids);
+        list.range_ids = true;
       }
+      if (list.fix_branches.insert(s.kernel.branch).second)
+        if (auto b = kd.branches.find(s.kernel.branch); b != kd.branches.end()) add(b->second);
     }
     ++sharing[cand_of[si]];
     for (auto& ic : cand_of[si]->items) {
