@@ -46,7 +46,10 @@ void report() {
   if (!enabled() || reported.exchange(true)) return;
   const std::size_t n = std::min(used.load(), kMarks);
   if (n == 0) return;
-  std::string out = "iotaudit trace (ms since the first mark; thread):\n";
+  // The first mark's CLOCK_MONOTONIC time too, so that a caller can place the run's start-up
+  // (before the first mark) and exit (after the last) against its own clock.
+  std::string out = fmt::format("iotaudit trace (ms since the first mark, at monotonic {:.6f} s; thread):\n",
+                                std::chrono::duration<double>(marks[0].at.time_since_epoch()).count());
   std::array<pthread_t, 16> threads{};
   std::size_t n_threads = 0;
   for (std::size_t i = 0; i < n; ++i) {
