@@ -906,16 +906,22 @@ void Matcher::open_second_connection_early() {
   // is parsed: the kernel's (9 M instructions) too, whether or not an SBOM has a kernel, as this
   // runs on a core that is otherwise idle then.
   cache_->opener = std::thread([c = cache_.get(), path = db_.path()] {
-    if (auto h = VulnDb::open(path, false)) {
-      c->helper = std::move(*h);
-      if (c->helper->begin_read()) {
-        c->load_common(*c->helper, false);
-        c->announce(c->kev_announced);
-        trace::mark("match: second connection open, KEV loaded");
-        c->load_common(*c->helper, true);
-        c->helper->end_read();
-        trace::mark("match: kernel fix data loaded (second connection)");
+    try {
+      if (auto h = VulnDb::open(path, false)) {
+        c->helper = std::move(*h);
+        if (c->helper->begin_read()) {
+          c->load_common(*c->helper, false);
+          c->announce(c->kev_announced);
+          trace::mark("match: second connection open, KEV loaded");
+          c->load_common(*c->helper, true);
+          c->helper->end_read();
+          trace::mark("match: kernel fix data loaded (second connection)");
+        }
       }
+    } catch (...) {
+      // Out of memory: the matcher reads everything through its own connection instead (what
+      // was loaded stays; the rest is loaded there).
+      c->helper.reset();
     }
     c->announce(c->opener_done);
   });
