@@ -633,8 +633,11 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
                                matches.size() - affected);
     for (const auto& t : targets) {
       std::string out_text;
-      if (t.format == "cyclonedx") {
-        out_text = report::dump_cyclonedx(frame, matches, "\n");
+      // CycloneDX as pieces, written without joining them (a kernel's report is 2.6 MB).
+      report::CycloneDxPieces pieces;
+      const bool as_pieces = t.format == "cyclonedx";
+      if (as_pieces) {
+        pieces = report::cyclonedx_pieces(frame, matches, "\n");
       } else {
         report::SarifInput si;
         si.tool_version = IOTAUDIT_VERSION;
@@ -651,10 +654,16 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
                                : (std::filesystem::path(output_dir) / batch_output_name(sbom_path, t.format, used_names))
                                      .string();
       if (!target.empty() && target != "-") {
-        std::ofstream out(target, std::ios::binary | std::ios::trunc);
-        out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
-        out.close();  // a full disk may show only when the last buffer is written
-        if (!out) {
+        bool written;
+        if (as_pieces) {
+          written = write_file_pieces(target, pieces.pieces);
+        } else {
+          std::ofstream out(target, std::ios::binary | std::ios::trunc);
+          out.write(out_text.data(), static_cast<std::streamsize>(out_text.size()));
+          out.close();  // a full disk may show only when the last buffer is written
+          written = static_cast<bool>(out);
+        }
+        if (!written) {
           std::cerr << fmt::format("iotaudit: cannot write {}\n", target);
           output_failed = true;
           continue;
@@ -662,6 +671,7 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
         trace::mark("report written");
         if (!quiet) std::cerr << fmt::format("wrote {} to {}\n", t.format, target);
       } else {
+        if (as_pieces) out_text = pieces.joined();
         if (!std::cout.write(out_text.data(), static_cast<std::streamsize>(out_text.size())).flush()) {
           std::cerr << "iotaudit: cannot write to standard output\n";
           output_failed = true;

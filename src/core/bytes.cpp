@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -109,6 +111,41 @@ bool read_file(const std::string& path, std::string& out) {
   // A pipe or FIFO, or a file that grew while being read: to its end.
   out.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   return !in.bad();
+}
+
+bool write_file_pieces(const std::string& path, const std::vector<std::string_view>& pieces) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return false;
+  std::vector<iovec> iov;
+  iov.reserve(pieces.size());
+  for (auto p : pieces)
+    if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});
+  const std::size_t max_batch = static_cast<std::size_t>(std::max(1L, ::sysconf(_SC_IOV_MAX)));
+  bool ok = true;
+  for (std::size_t i = 0; ok && i < iov.size();) {
+    const std::size_t n = std::min(max_batch, iov.size() - i);
+    ssize_t w = ::writev(fd, iov.data() + i, static_cast<int>(n));
+    if (w < 0) {
+      ok = errno == EINTR;
+      continue;
+    }
+    if (w == 0) {
+      errno = EIO;
+      ok = false;
+      continue;
+    }
+    // Past the pieces written in full, then into the one written in part.
+    auto left = static_cast<std::size_t>(w);
+    while (i < iov.size() && left >= iov[i].iov_len) left -= iov[i++].iov_len;
+    if (left > 0) {
+      iov[i].iov_base = static_cast<char*>(iov[i].iov_base) + left;
+      iov[i].iov_len -= left;
+    }
+  }
+  const int saved = errno;
+  if (::close(fd) != 0) ok = false;  // a full disk may show only here
+  else if (!ok) errno = saved;
+  return ok;
 }
 
 Result<BlobPtr> map_file(const std::string& path, bool follow_links) {

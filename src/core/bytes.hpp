@@ -147,5 +147,9 @@ Result<BlobPtr> map_file(const std::string& path, bool follow_links = false);
 // A file's bytes as text for the parsers that take a string (SBOMs, declarations): one read of
 // its size, or to its end for a pipe or FIFO. False if it cannot be opened or read.
 bool read_file(const std::string& path, std::string& out);
+// Writes the pieces one after the other into a new or truncated file (writev, as many pieces per
+// call as the system takes): a report of many parts is written without joining it first. False,
+// with errno set, if the file cannot be created, written in full or closed (a full disk).
+bool write_file_pieces(const std::string& path, const std::vector<std::string_view>& pieces);
 
 }  // namespace iotaudit

@@ -220,24 +220,49 @@ CycloneDxFrame split_at_slot(std::string text) {
 
 CycloneDxFrame cyclonedx_frame(const ordered_json& doc) { return split_at_slot(dump_pretty(doc)); }
 
+std::size_t CycloneDxPieces::size() const {
+  std::size_t n = 0;
+  for (auto p : pieces) n += p.size();
+  return n;
+}
+
+std::string CycloneDxPieces::joined() const {
+  std::string out;
+  out.reserve(size());
+  for (auto p : pieces) out += p;
+  return out;
+}
+
+CycloneDxPieces cyclonedx_pieces(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
+                                 std::string_view trailer) {
+  CycloneDxPieces c;
+  if (!frame.slot) {
+    c.pieces = {frame.head, trailer};
+    return c;
+  }
+  // The array as append_array() writes it at indentation 2: "[\n", each entry after four spaces,
+  // separated by ",\n", then "\n  ]"; "[]" when empty.
+  c.parts = vulnerability_entries(matches, 2);
+  c.pieces.reserve(2 * c.parts.size() + 5);
+  c.pieces.push_back(frame.head);
+  if (c.parts.empty()) {
+    c.pieces.push_back("[]");
+  } else {
+    c.pieces.push_back("[\n    ");
+    for (std::size_t i = 0; i < c.parts.size(); ++i) {
+      if (i) c.pieces.push_back(",\n    ");
+      c.pieces.push_back(c.parts[i]);
+    }
+    c.pieces.push_back("\n  ]");
+  }
+  c.pieces.push_back(frame.tail);
+  c.pieces.push_back(trailer);
+  return c;
+}
+
 std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
                            std::string_view trailer) {
-  std::string out;
-  if (!frame.slot) {
-    out.reserve(frame.head.size() + trailer.size());
-    out += frame.head;
-    out += trailer;
-    return out;
-  }
-  // One buffer of the final size: the array is 2 MB for a kernel, and every copy of it or
-  // doubling of its buffer costs fresh pages.
-  std::vector<std::string> parts = vulnerability_entries(matches, 2);
-  out.reserve(frame.head.size() + array_text_size(parts, 2) + frame.tail.size() + trailer.size());
-  out += frame.head;
-  append_array(out, parts, 2);
-  out += frame.tail;
-  out += trailer;
-  return out;
+  return cyclonedx_pieces(frame, matches, trailer).joined();
 }
 
 std::string dump_cyclonedx(const ordered_json& doc, const std::vector<VulnMatch>& matches) {

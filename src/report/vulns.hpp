@@ -42,6 +42,23 @@ Result<CycloneDxFrame> cyclonedx_frame_of_text(std::string_view json);
 std::string dump_cyclonedx(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
                            std::string_view trailer = {});
 
+// The text dump_cyclonedx() returns, as pieces to be written one after the other (writev) rather
+// than joined first: a kernel's vulnerabilities are 2 MB. `pieces` view `frame`, `parts` and
+// static text; they are valid while those live.
+struct CycloneDxPieces {
+  CycloneDxPieces() = default;
+  CycloneDxPieces(CycloneDxPieces&&) = default;  // moving keeps the parts where `pieces` see them
+  CycloneDxPieces& operator=(CycloneDxPieces&&) = default;
+  CycloneDxPieces(const CycloneDxPieces&) = delete;  // a copy's pieces would view the original
+  CycloneDxPieces& operator=(const CycloneDxPieces&) = delete;
+  std::vector<std::string> parts;          // one per vulnerability entry
+  std::vector<std::string_view> pieces;    // the document in order
+  std::size_t size() const;
+  std::string joined() const;
+};
+CycloneDxPieces cyclonedx_pieces(const CycloneDxFrame& frame, const std::vector<VulnMatch>& matches,
+                                 std::string_view trailer = {});
+
 struct SarifInput {
   std::string tool_version;
   std::vector<const Finding*> findings;

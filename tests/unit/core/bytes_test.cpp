@@ -271,5 +271,32 @@ TEST(ReadFile, RegularEmptyMissingAndFifo) {
   fs::remove_all(dir);
 }
 
+// Pieces written one after the other: more of them than one writev() takes, empty ones among
+// them, a file that was longer before (truncated), and the failures: a directory that is not
+// there, and a full device (where the system has /dev/full).
+TEST(WriteFilePieces, InOrderTruncatedAndFailures) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("iotaudit-writepieces-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::vector<std::string> storage;
+  for (int i = 0; i < 5000; ++i) storage.push_back(i % 7 == 0 ? std::string() : std::string(i % 300, 'a' + i % 26));
+  std::vector<std::string_view> pieces(storage.begin(), storage.end());
+  std::string joined;
+  for (auto p : pieces) joined += p;
+  const std::string path = (dir / "out").string();
+  std::ofstream(path) << std::string(joined.size() + 1000, 'x');  // longer than what replaces it
+  ASSERT_TRUE(write_file_pieces(path, pieces));
+  std::string back;
+  ASSERT_TRUE(read_file(path, back));
+  EXPECT_EQ(back, joined);
+  const std::vector<std::string_view> none;
+  ASSERT_TRUE(write_file_pieces(path, none));
+  ASSERT_TRUE(read_file(path, back));
+  EXPECT_TRUE(back.empty());
+  EXPECT_FALSE(write_file_pieces((dir / "missing" / "out").string(), pieces));
+  if (::access("/dev/full", W_OK) == 0) EXPECT_FALSE(write_file_pieces("/dev/full", pieces));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace iotaudit
