@@ -238,7 +238,7 @@ TEST(VersionSchemes, MayEqualNeverRejectsEqualVersions) {
                                 "2.6.36~rc1", "", "*", "-", "v", "0", "00", "0.0", ".", "1..2", "1.-2", "abc", "2.6.36a"};
   std::mt19937 rng(11);
   const char alphabet[] = "0123456789.-~+:abrcvzV";
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 160; ++i) {
     std::string x;
     for (int k = 0, n = static_cast<int>(rng() % 9); k < n; ++k) x += alphabet[rng() % (sizeof alphabet - 1)];
     v.push_back(x);
@@ -260,7 +260,7 @@ TEST(VersionSchemes, MayEqualNeverRejectsEqualVersions) {
         rejected += !may;
       }
   EXPECT_GT(equal_pairs, 20000u);  // not only a == a
-  EXPECT_GT(rejected, 1000000u);   // and it does reject
+  EXPECT_GT(rejected, 400000u);    // and it does reject (about 700,000 of the 3.3 million pairs)
   EXPECT_FALSE(may_equal(Scheme::kernel, "2.6.36", "2.6.35"));
   EXPECT_FALSE(may_equal(Scheme::kernel, "v2.6.36", "2.6.0037.1"));
   EXPECT_TRUE(may_equal(Scheme::kernel, "v2.6.36", "2.6.0036.1"));
