@@ -91,9 +91,15 @@ void version_update(const ProductEntry& e, std::string_view& version, std::strin
   e.version_update(version, update);
 }
 
-
 std::string unescaped(std::string_view v) {
   return v.find('\\') == std::string_view::npos ? std::string(v) : cpe_unescape(v);
+}
+
+// Whether an entry has a version range (start or end, including or excluding).
+template <class Match>
+bool ranged_entry(const Match& m) {
+  return !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
+         !m.end_excluding.empty();
 }
 
 // `vu`: the entry's version and update attributes when the caller has them already.
@@ -102,10 +108,8 @@ EntryHit entry_matches(const Match& m, const Subject& s,
                        const std::pair<std::string_view, std::string_view>* vu = nullptr) {
   EntryHit h;
   if (s.version.empty()) return h;
-  bool ranged = !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
-                !m.end_excluding.empty();
   const std::string& v = s.version;
-  if (ranged) {
+  if (ranged_entry(m)) {
     auto cmp = [&](std::string_view bound) { return compare_versions(s.scheme, v, bound); };
     if (!m.start_including.empty() && cmp(m.start_including) < 0) return h;
     if (!m.start_excluding.empty() && cmp(m.start_excluding) <= 0) return h;
@@ -368,18 +372,13 @@ struct Candidate {
   std::vector<SimpleConfig> simple;  // parallel to configs
 };
 
-// Whether an entry is an exact version (compared by equality, possibly after sorting) rather than
-// a range, every version, or a specific update; its version unescaped when it is.
-template <class Match>
-bool ranged_entry(const Match& m) {
-  return !m.start_including.empty() || !m.start_excluding.empty() || !m.end_including.empty() ||
-         !m.end_excluding.empty();
-}
 // Whether the version and update attributes of an entry without a range name an exact version.
 bool exact_attributes(std::string_view ver, std::string_view upd) {
   bool plain_update = upd.empty() || upd == "*" || upd == "-";
   return !(ver == "*" || ver == "-" || ver.empty() || !plain_update);
 }
+// Whether an entry is an exact version (compared by equality, possibly after sorting) rather than
+// a range, every version, or a specific update; `ver`, its version, is set when it is.
 template <class Match>
 bool exact_entry(const Match& m, std::string_view& ver) {
   if (ranged_entry(m)) return false;  // a range: its version attribute is not looked at
@@ -803,7 +802,7 @@ std::optional<Eval> evaluate_packed(const IndexedCve& ic, const Subject& s) {
         continue;
       }
       EntryHit h = entry_matches(e, s, ranged ? nullptr : &vu);
-      if (!h.hit || (ev.self_hit && !ev.all_versions)) continue;
+      if (!h.hit) continue;
       own_hit(ev, e.criteria(seg.vendor, seg.product), std::move(h.range), h.all_versions);
     }
     if ((!ev.self_hit || ev.all_versions) && exact_hit)
@@ -837,7 +836,6 @@ struct Matcher::Cache {
   // connection is not shared between threads). Without it (it could not be opened) all reads go
   // through the main connection, in the same order.
   std::unique_ptr<VulnDb> helper;
-  bool helper_tried = false;
   // open_second_connection_early(): a thread of its own (not a TBB task: its waits must not run
   // other tasks, and must not depend on a TBB worker being free) opens the helper and loads the
   // common data through it. KEV is announced first: a match without a kernel needs nothing else
@@ -900,8 +898,7 @@ bool Matcher::second_connection_open() const {
 void Matcher::open_second_connection_early() {
   if (!second_connection_) return;
   if (!cache_) cache_ = std::make_unique<Cache>();
-  if (cache_->helper_tried) return;
-  cache_->helper_tried = true;
+  if (cache_->opener.joinable()) return;  // started before
   // The data every match needs is read as soon as the connection is open, before the first SBOM
   // is parsed: the kernel's (9 M instructions) too, whether or not an SBOM has a kernel, as this
   // runs on a core that is otherwise idle then.
@@ -1020,7 +1017,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       helper_reading = static_cast<bool>(cache.helper->begin_read());
       load_shared(*cache.helper);
       helper_loaded = true;
-      trace::mark("match: KEV and kernel fix data loaded (second connection)");
+      trace::mark("match: kernel branch fixes loaded (second connection)");
     });
   }
   // Phase 1, serial on the main connection: each subject's candidates from the product index.
@@ -1071,6 +1068,22 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     cache.wait_for_opener(any_kernel);  // an early opener may still be loading into the cache
     load_shared(db_);
   }
+  // A candidate decided from its record's configurations (not simple, or its index entries do not
+  // decode): the record is read on this connection; nullptr when there is none, or it was read.
+  auto read_full = [&](IndexedCve& ic) -> Candidate* {
+    ic.simple = false;
+    ic.segments.clear();
+    ic.decoded.reset();
+    if (ic.full || ic.rowid == 0) return nullptr;
+    auto cve = db_.cve_by_rowid(ic.rowid);
+    if (!cve) return nullptr;
+    ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), {}, {}});
+    return ic.full.get();
+  };
+  auto decode_full = [](Candidate& cand) {
+    if (auto cfg = unpack_configurations(cand.cve.packed_config)) cand.configs = std::move(*cfg);
+    for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
+  };
   // Phase 1b: kernel CVEs NVD does not file under the kernel, which the fix data may decide (those
   // of its ranges, and those fixed on the subject's branch), join the kernel's candidate lists;
   // then the records and decoded configurations of candidates whose configurations are not simple.
@@ -1106,10 +1119,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       if (ic.simple || ic.full) continue;
       // Kernel CVEs the fix data decides need no configuration.
       if (kernel && kernel_decision(kd, ic.id, s.kernel, true)) continue;
-      if (auto cve = db_.cve_by_rowid(ic.rowid)) {
-        ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), {}, {}});
-        to_decode.push_back(ic.full.get());
-      }
+      if (Candidate* c = read_full(ic)) to_decode.push_back(c);
     }
   }
   // Entries of lists several subjects share are decoded once, their long exact-version lists sorted
@@ -1127,21 +1137,6 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
   tbb::parallel_for(std::size_t{0}, to_expand.size(), [&](std::size_t i) {
     undecodable[i] = !decode_entries(*to_expand[i].first, *to_expand[i].first->decoded, to_expand[i].second, true);
   });
-  // A candidate whose index entries do not decode is decided from its record's configurations.
-  auto read_full = [&](IndexedCve& ic) -> Candidate* {
-    ic.simple = false;
-    ic.segments.clear();
-    ic.decoded.reset();
-    if (ic.full || ic.rowid == 0) return nullptr;
-    auto cve = db_.cve_by_rowid(ic.rowid);
-    if (!cve) return nullptr;
-    ic.full = std::make_shared<Candidate>(Candidate{std::move(*cve), {}, {}});
-    return ic.full.get();
-  };
-  auto decode_full = [](Candidate& cand) {
-    if (auto cfg = unpack_configurations(cand.cve.packed_config)) cand.configs = std::move(*cfg);
-    for (const auto& conf : cand.configs) cand.simple.push_back(make_simple(conf));
-  };
   for (std::size_t i = 0; i < to_expand.size(); ++i)
     if (undecodable[i])
       if (Candidate* c = read_full(*to_expand[i].first)) to_decode.push_back(c);

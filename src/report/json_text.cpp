@@ -111,15 +111,34 @@ void new_line(std::string& out, bool first, std::size_t pad) {
   out.append(separator_and_pad().data() + (first ? 1 : 0), pad + (first ? 1 : 2));
 }
 
-// A key that needs no escaping and fits the stack buffer of key().
-bool plain_short(std::string_view k) {
-  if (k.size() > 48) return false;
-  for (char ch : k) {
-    const auto c = static_cast<unsigned char>(ch);
+// Whether any of the 8 bytes of w needs a look of its own in a JSON string: a control character,
+// '"', '\\' or a byte of a multi-byte UTF-8 sequence. Exact (no byte is missed; a byte after the
+// first flagged one may be flagged wrongly, which only costs the slow path).
+inline bool needs_attention(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+  auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & high; };
+  const std::uint64_t control = (w - 0x20 * ones) & ~w & high;  // a byte below 0x20
+  return ((w & high) | control | has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones))) != 0;
+}
+
+// Text that goes into a JSON string as it is: printable ASCII without '"' or '\\'.
+bool plain_text(std::string_view t) {
+  std::size_t i = 0;
+  for (; i + 8 <= t.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, t.data() + i, 8);
+    if (needs_attention(w)) return false;
+  }
+  for (; i < t.size(); ++i) {
+    const auto c = static_cast<unsigned char>(t[i]);
     if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
   }
   return true;
 }
+
+// A key that needs no escaping and fits the stack buffers of key() and string_member().
+constexpr std::size_t kMaxPlainKey = 48;
+bool plain_short(std::string_view k) { return k.size() <= kMaxPlainKey && plain_text(k); }
 
 }  // namespace
 
@@ -150,7 +169,7 @@ void JsonTextWriter::close(char c) {
 void JsonTextWriter::key(std::string_view k) {
   before_value();
   if (plain_short(k)) {  // the usual case, in one append
-    char buf[48 + 4];
+    char buf[kMaxPlainKey + 4];
     buf[0] = '"';
     std::memcpy(buf + 1, k.data(), k.size());
     std::memcpy(buf + 1 + k.size(), "\": ", 3);
@@ -214,41 +233,17 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return len;
 }
 
-// Whether any of the 8 bytes of w needs a look of its own in a JSON string: a control character,
-// '"', '\\' or a byte of a multi-byte UTF-8 sequence. Exact (no byte is missed; a byte after the
-// first flagged one may be flagged wrongly, which only costs the slow path).
-inline bool needs_attention(std::uint64_t w) {
-  constexpr std::uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-  auto has_zero = [&](std::uint64_t v) { return (v - ones) & ~v & high; };
-  const std::uint64_t control = (w - 0x20 * ones) & ~w & high;  // a byte below 0x20
-  return ((w & high) | control | has_zero(w ^ (0x22 * ones)) | has_zero(w ^ (0x5c * ones))) != 0;
-}
-
 }  // namespace
 
 void JsonTextWriter::string_member(std::string_view k, std::string_view v) {
-  constexpr std::size_t kMaxKey = 48, kMaxValue = 192;
+  constexpr std::size_t kMaxValue = 192;
   const std::size_t pad = indent_ + 2 * stack_.size();
-  auto plain = [](std::string_view t) {
-    std::size_t i = 0;
-    for (; i + 8 <= t.size(); i += 8) {
-      std::uint64_t w;
-      std::memcpy(&w, t.data() + i, 8);
-      if (needs_attention(w)) return false;
-    }
-    for (; i < t.size(); ++i) {
-      const auto c = static_cast<unsigned char>(t[i]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return false;
-    }
-    return true;
-  };
-  if (after_key_ || stack_.empty() || pad > kMaxPad || k.size() > kMaxKey || v.size() > kMaxValue || !plain(k) ||
-      !plain(v)) {
+  if (after_key_ || stack_.empty() || pad > kMaxPad || v.size() > kMaxValue || !plain_short(k) || !plain_text(v)) {
     key(k);
     value(v);
     return;
   }
-  char buf[2 + kMaxPad + kMaxKey + kMaxValue + 8];
+  char buf[2 + kMaxPad + kMaxPlainKey + kMaxValue + 8];
   Level& l = stack_.back();
   const std::size_t lead = l.empty ? 1 : 2;  // "\n" or ",\n"
   l.empty = false;
