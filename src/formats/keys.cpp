@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "core/hash.hpp"
+#include "core/text.hpp"
 
 namespace iotaudit::formats {
 
@@ -140,9 +141,7 @@ std::string key_type_name(const EVP_PKEY* pk) {
     default: break;
   }
   const char* n = EVP_PKEY_get0_type_name(pk);
-  std::string s = n != nullptr ? n : "unknown";
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
+  return ascii_lower(n != nullptr ? n : "unknown");
 }
 
 std::optional<BnPtr> bn_param(const EVP_PKEY* pk, const char* name) {
@@ -253,10 +252,6 @@ bool asn1_time(const ASN1_TIME* t, std::string& iso, std::int64_t& epoch) {
   return true;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 ParsedCertificate describe_certificate(X509* x) {
   ParsedCertificate c;
@@ -273,7 +268,7 @@ ParsedCertificate describe_certificate(X509* x) {
   if (sig != NID_undef) {
     c.signature_algorithm = OBJ_nid2ln(sig);
     int md = NID_undef, pk = NID_undef;
-    if (OBJ_find_sigid_algs(sig, &md, &pk) == 1 && md != NID_undef) c.signature_hash = lower(OBJ_nid2sn(md));
+    if (OBJ_find_sigid_algs(sig, &md, &pk) == 1 && md != NID_undef) c.signature_hash = ascii_lower(OBJ_nid2sn(md));
   } else {
     const X509_ALGOR* alg = nullptr;
     X509_get0_signature(nullptr, &alg, x);

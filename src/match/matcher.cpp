@@ -308,10 +308,6 @@ class Evaluator {
   ProductIndex::const_iterator last_it_ = by_cpe_.end();
 };
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 bool has_word(const std::string& text, const std::string& w) {
   for (std::size_t at = text.find(w); at != std::string::npos; at = text.find(w, at + 1)) {
@@ -1410,12 +1406,12 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         // A feature the product gained later than this version.
         std::string text;
         for (const auto& f : data_.features) {
-          if (f.component == c.id && text.empty()) text = lower(cve.description);
+          if (f.component == c.id && text.empty()) text = ascii_lower(cve.description);
           if (m.status != VulnStatus::affected || f.component != c.id) continue;
           for (const auto& w : f.words) {
             // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.
             bool acronym = std::none_of(w.begin(), w.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); });
-            bool named = acronym ? has_word(cve.description, w) : has_word(text, lower(w));
+            bool named = acronym ? has_word(cve.description, w) : has_word(text, ascii_lower(w));
             if (!named || (!f.never && compare_versions(s.scheme, s.version, f.since) >= 0)) continue;
             m.status = VulnStatus::not_affected;
             m.justification = "code_not_present";
@@ -1453,7 +1449,7 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
       }
       // BusyBox: a CVE about an applet that is not compiled in does not apply.
       if (c.id == "busybox" && !applets.empty() && !cve.description.empty()) {
-        std::string text = lower(cve.description);
+        std::string text = ascii_lower(cve.description);
         std::set<std::string> named;
         for (const auto& [w, list] : data_.busybox_words)
           if (has_word(text, w)) named.insert(list.begin(), list.end());

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <tbb/parallel_for.h>
 
+#include "core/text.hpp"
 #include "report/json_text.hpp"
 
 namespace iotaudit::report {
@@ -47,11 +48,6 @@ std::string cdx_justification(const std::string& j) {
       {"inline_mitigations_already_exist", "protected_by_mitigating_control"}};
   auto it = map.find(j);
   return it == map.end() ? "" : it->second;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 double best_score(const VulnMatch& m) { return m.cvss3_score >= 0 ? m.cvss3_score : m.cvss2_score; }
@@ -101,7 +97,7 @@ void write_vulnerability(JsonTextWriter& w, const std::vector<const VulnMatch*>&
     w.key("ratings");
     w.begin_array();
     if (m.cvss3_score >= 0)
-      rating(m.cvss3_score, lower(m.severity.empty() ? "unknown" : m.severity),
+      rating(m.cvss3_score, ascii_lower(m.severity.empty() ? "unknown" : m.severity),
              m.cvss3_version == "3.0" ? "CVSSv3" : "CVSSv31", m.cvss3_vector);
     if (m.cvss2_score >= 0) rating(m.cvss2_score, "", "CVSSv2", m.cvss2_vector);
     w.end_array();

@@ -8,6 +8,7 @@
 #include <fmt/ranges.h>
 
 #include "analyze/analyzer.hpp"
+#include "core/text.hpp"
 #include "formats/shell.hpp"
 
 namespace iotaudit::analyze {
@@ -180,8 +181,7 @@ namespace {
 // Protocol names a server configuration enables that best practice no longer allows.
 std::vector<std::string> old_protocols(std::string_view v) {
   std::vector<std::string> out;
-  std::string l(v);
-  std::transform(l.begin(), l.end(), l.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string l = ascii_lower(v);
   auto has = [&](std::string_view w) {
     for (std::size_t p = l.find(w); p != std::string::npos; p = l.find(w, p + 1)) {
       std::size_t e = p + w.size();

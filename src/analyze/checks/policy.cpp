@@ -12,17 +12,13 @@
 #include <fmt/ranges.h>
 
 #include "analyze/analyzer.hpp"
+#include "core/text.hpp"
 #include "formats/shell.hpp"
 
 namespace iotaudit::analyze {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  std::transform(o.begin(), o.end(), o.begin(), [](unsigned char c) { return std::tolower(c); });
-  return o;
-}
 
 bool contains(std::string_view s, std::string_view w) { return s.find(w) != std::string_view::npos; }
 
@@ -227,7 +223,7 @@ SecurityTxt parse_security_txt(NodeId id, std::string path, std::string_view tex
     if (l.empty() || l.front() == '#' || l.front() == '-') return true;  // comments, PGP armour
     auto c = l.find(':');
     if (c == std::string_view::npos) return true;
-    std::string field = lower(l.substr(0, c));
+    std::string field = ascii_lower(l.substr(0, c));
     std::string_view v = l.substr(c + 1);
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     if (field == "contact") s.contacts.emplace_back(no, std::string(v.substr(0, 200)));
@@ -274,7 +270,7 @@ CheckOutput check_disclosure_contact(Context& ctx, const Facts& facts) {
     if (other || !web_or_doc(p) || n.size > (256 << 10)) continue;
     ++out.run.subjects;
     formats::for_each_line(text, [&](std::string_view l, std::uint64_t no) {
-      std::string low = lower(l.substr(0, 2000));
+      std::string low = ascii_lower(l.substr(0, 2000));
       if (contains(low, "security@") || contains(low, "psirt") || contains(low, "vulnerability disclosure") ||
           contains(low, "report a vulnerability") || contains(low, "report security") ||
           contains(low, "security vulnerabilit") || contains(low, "/.well-known/security.txt")) {
@@ -383,7 +379,7 @@ CheckOutput check_support_period(Context& ctx, const Facts& facts) {
     if (!b) continue;
     ++out.run.subjects;
     formats::for_each_line(b->view().as_chars(), [&](std::string_view l, std::uint64_t no) {
-      std::string low = lower(l.substr(0, 2000));
+      std::string low = ascii_lower(l.substr(0, 2000));
       bool says = contains(low, "support period") || contains(low, "security updates until") ||
                   contains(low, "updates are provided until") || contains(low, "supported until") ||
                   contains(low, "end of support") || contains(low, "support ends") ||

@@ -11,6 +11,7 @@
 
 #include "analyze/analyzer.hpp"
 #include "analyze/credentials_data.hpp"
+#include "core/text.hpp"
 #include "formats/shell.hpp"
 
 namespace iotaudit::analyze {
@@ -19,11 +20,6 @@ namespace {
 
 constexpr std::uint64_t kMaxTextFile = 4 << 20;
 
-std::string lower(std::string_view s) {
-  std::string o(s);
-  std::transform(o.begin(), o.end(), o.begin(), [](unsigned char c) { return std::tolower(c); });
-  return o;
-}
 
 double entropy(std::string_view s) {
   std::array<unsigned, 256> f{};
@@ -38,7 +34,7 @@ double entropy(std::string_view s) {
 }
 
 bool placeholder(std::string_view v) {
-  std::string l = lower(v);
+  std::string l = ascii_lower(v);
   for (std::string_view p : {"xxxx", "changeme", "change_me", "your", "example", "replace", "dummy", "placeholder",
                              "<", ">", "****", "todo", "none", "null", "false", "true", "secret", "password",
                              "0000000000", "1234567890"})
@@ -84,7 +80,7 @@ bool aws_key_id(std::string_view s, std::size_t at) {
 
 // Keys of assignments that hold a credential.
 bool credential_key(std::string_view key) {
-  std::string k = lower(key);
+  std::string k = ascii_lower(key);
   if (k.find("file") != std::string::npos || k.find("path") != std::string::npos || k.find("url") != std::string::npos ||
       k.find("_id") != std::string::npos || k.find("name") != std::string::npos)
     return false;
@@ -131,7 +127,7 @@ std::vector<Hit> scan_secrets(NodeId node, std::string_view text) {
       if (aws_key_id(line, at)) hits.push_back({node, no, "aws_access_key", "", std::string(line.substr(at, 20)), ""});
     }
     for (auto& [k, v] : assignments(line)) {
-      std::string lk = lower(k);
+      std::string lk = ascii_lower(k);
       if (lk.find("aws_secret") != std::string::npos || lk.find("secret_access_key") != std::string::npos ||
           lk.find("secretaccesskey") != std::string::npos) {
         if (v.size() == 40 && !placeholder(v)) aws_secrets.emplace_back(no, v);
@@ -461,7 +457,7 @@ CheckOutput check_derived_password(Context& ctx, const Facts& facts) {
 namespace {
 
 bool password_key(std::string_view key) {
-  std::string k = lower(key);
+  std::string k = ascii_lower(key);
   if (k.find("file") != std::string::npos || k.find("path") != std::string::npos || k.find("len") != std::string::npos ||
       k.find("min") != std::string::npos || k.find("max") != std::string::npos || k.find("enable") != std::string::npos ||
       k.find("hash") != std::string::npos || k.find("wpa") != std::string::npos || k.find("prompt") != std::string::npos ||
@@ -477,7 +473,7 @@ bool literal_password(std::string_view v) {
   if (v.front() == '/' || v.find('$') != std::string_view::npos || v.find('%') != std::string_view::npos ||
       v.find('<') != std::string_view::npos || v.find('{') != std::string_view::npos)
     return false;
-  std::string l = lower(v);
+  std::string l = ascii_lower(v);
   for (std::string_view p : {"xxx", "***", "none", "null", "replace", "your_", "example", "placeholder", "undefined",
                              "passw"})  // "pppoe_passwd": a placeholder naming what belongs there
     if (l.find(p) != std::string::npos) return false;

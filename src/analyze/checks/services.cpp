@@ -8,6 +8,7 @@
 
 #include "analyze/analyzer.hpp"
 #include "analyze/services_data.hpp"
+#include "core/text.hpp"
 #include "formats/shell.hpp"
 
 namespace iotaudit::analyze {
@@ -265,8 +266,7 @@ CheckOutput check_ssh_root_login(Context& ctx, const Facts& facts) {
       std::uint64_t root_line = 0, empty_line = 0;
       bool in_match = false;
       for (const auto& e : formats::parse_conf(b->view().as_chars())) {
-        std::string k = e.key;
-        std::transform(k.begin(), k.end(), k.begin(), [](unsigned char c) { return std::tolower(c); });
+        const std::string k = ascii_lower(e.key);
         if (k == "match") in_match = true;
         if (in_match) continue;  // conditional blocks: not the global default
         // sshd uses the first value it reads for each keyword
