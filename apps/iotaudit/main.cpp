@@ -52,6 +52,9 @@ namespace {
 
 using namespace iotaudit;
 
+// The commands, as the first argument names them.
+constexpr std::string_view kCommands[] = {"scan", "sbom", "extract", "hardening", "db", "match", "version", "list"};
+
 // Exit codes (also in docs/cli.md).
 constexpr int kExitOk = 0;          // finished; no finding at or above --fail-on
 constexpr int kExitFindings = 1;    // finished; findings at or above --fail-on
@@ -790,107 +793,149 @@ int main(int argc, char** argv) {
       "(or a provision verdict named by --fail-on-verdict),\n"
       "2 usage error, 3 input unreadable, 4 output not writable, 5 internal error.");
 
+  // Only the options of the command named first are built (all of them when the first argument
+  // names no command, as for --help): CLI11's option objects for every command cost 1 ms of a
+  // 40 ms `iotaudit match`.
+  const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
+  const bool one_command = std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands);
+  if (!one_command && !first.empty() && first.front() != '-') {
+    std::string names;
+    for (auto c : kCommands) names += fmt::format("{}{}", names.empty() ? "" : ", ", c);
+    std::cerr << fmt::format("iotaudit: unknown command '{}' (commands: {}; --help for more)\n", first, names);
+    return kExitUsage;
+  }
+  auto wanted = [&](std::string_view name) { return !one_command || first == name; };
+  auto ran = [](const CLI::App* cmd) { return cmd != nullptr && cmd->parsed(); };
+
   CommonOptions scan_common, extract_common;
   std::string scan_path, extract_path, out_dir, fail_on = "never", fail_on_verdict = "never";
   std::vector<std::string> formats, outputs;
 
   CLI::Option* format_opt = nullptr;
   CLI::Option* output_opt = nullptr;
-  auto* scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
-  scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
-  format_opt = scan->add_option("-f,--format", formats,
-                                "Report format: text, json, cyclonedx, spdx, sarif, psti-statement (repeatable; each may be followed by -o FILE)");
-  output_opt = scan->add_option("-o,--output", outputs,
-                                "Output file for the -f just before it ('-' for stdout; default stdout)");
-  scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
-                                         "medium, high, critical)")->capture_default_str();
-  scan->add_option("--fail-on-verdict", fail_on_verdict,
-                   "Exit 1 if a provision of a standard has this verdict: fail, or inconclusive (fail or "
-                   "inconclusive); never by default")->capture_default_str();
   std::vector<std::string> gate_standards;
-  scan->add_option("--standard", gate_standards,
-                   "Only provisions of this standard trip --fail-on-verdict (repeatable; catalog ids: "
-                   "etsi-en-303-645, etsi-en-303-645-v3, uk-psti, ncsc-dsp, en-18031-1, nistir-8259a; default all)");
-  add_common(scan, scan_common);
-  add_vuln_options(scan, scan_common);
-  scan->add_option("--declaration", scan_common.declaration,
-                   "Manufacturer declaration (YAML or JSON, schema/declaration.schema.json): support period, disclosure "
-                   "policy, conditions, answers for documentation-only provisions");
+  CLI::App* scan = nullptr;
+  if (wanted("scan")) {
+    scan = app.add_subcommand("scan", "Unpack a firmware image (or an extracted root filesystem) and assess it");
+    scan->add_option("PATH", scan_path, "Firmware image file or root filesystem directory")->required();
+    format_opt = scan->add_option("-f,--format", formats,
+                                  "Report format: text, json, cyclonedx, spdx, sarif, psti-statement (repeatable; each may be followed by -o FILE)");
+    output_opt = scan->add_option("-o,--output", outputs,
+                                  "Output file for the -f just before it ('-' for stdout; default stdout)");
+    scan->add_option("--fail-on", fail_on, "Exit 1 if a finding has this severity or higher (never, info, low, "
+                                           "medium, high, critical)")->capture_default_str();
+    scan->add_option("--fail-on-verdict", fail_on_verdict,
+                     "Exit 1 if a provision of a standard has this verdict: fail, or inconclusive (fail or "
+                     "inconclusive); never by default")->capture_default_str();
+    scan->add_option("--standard", gate_standards,
+                     "Only provisions of this standard trip --fail-on-verdict (repeatable; catalog ids: "
+                     "etsi-en-303-645, etsi-en-303-645-v3, uk-psti, ncsc-dsp, en-18031-1, nistir-8259a; default all)");
+    add_common(scan, scan_common);
+    add_vuln_options(scan, scan_common);
+    scan->add_option("--declaration", scan_common.declaration,
+                     "Manufacturer declaration (YAML or JSON, schema/declaration.schema.json): support period, disclosure "
+                     "policy, conditions, answers for documentation-only provisions");
+  }
 
   std::string sbom_path;
   std::vector<std::string> sbom_formats, sbom_outputs;
   CommonOptions sbom_common;
-  auto* sbom = app.add_subcommand("sbom", "Identify the components of a firmware image and write an SBOM");
-  sbom->add_option("PATH", sbom_path, "Firmware image file or root filesystem directory")->required();
-  auto* sbom_format_opt = sbom->add_option("-f,--format", sbom_formats,
-                                           "SBOM format: cyclonedx (default), spdx, json (repeatable; each may be "
-                                           "followed by -o FILE)");
-  auto* sbom_output_opt = sbom->add_option("-o,--output", sbom_outputs,
-                                           "Output file for the -f just before it ('-' for stdout; default stdout)");
-  add_common(sbom, sbom_common);
-  add_vuln_options(sbom, sbom_common);
+  CLI::App* sbom = nullptr;
+  CLI::Option* sbom_format_opt = nullptr;
+  CLI::Option* sbom_output_opt = nullptr;
+  if (wanted("sbom")) {
+    sbom = app.add_subcommand("sbom", "Identify the components of a firmware image and write an SBOM");
+    sbom->add_option("PATH", sbom_path, "Firmware image file or root filesystem directory")->required();
+    sbom_format_opt = sbom->add_option("-f,--format", sbom_formats,
+                                             "SBOM format: cyclonedx (default), spdx, json (repeatable; each may be "
+                                             "followed by -o FILE)");
+    sbom_output_opt = sbom->add_option("-o,--output", sbom_outputs,
+                                             "Output file for the -f just before it ('-' for stdout; default stdout)");
+    add_common(sbom, sbom_common);
+    add_vuln_options(sbom, sbom_common);
+  }
 
-  auto* extract = app.add_subcommand("extract", "Unpack a firmware image into a directory, safely, with a listing");
-  extract->add_option("PATH", extract_path, "Firmware image file")->required();
-  extract->add_option("-o,--output", out_dir, "Output directory (created; must be empty)")->required();
-  add_common(extract, extract_common);
+  CLI::App* extract = nullptr;
+  if (wanted("extract")) {
+    extract = app.add_subcommand("extract", "Unpack a firmware image into a directory, safely, with a listing");
+    extract->add_option("PATH", extract_path, "Firmware image file")->required();
+    extract->add_option("-o,--output", out_dir, "Output directory (created; must be empty)")->required();
+    add_common(extract, extract_common);
+  }
 
   CommonOptions hardening_common;
   std::string hardening_path, hardening_format = "text";
-  auto* hardening = app.add_subcommand("hardening", "List the exploit mitigations (NX, PIE, RELRO, canary, FORTIFY, "
-                                                    "RPATH) of every ELF file in an image or directory");
-  hardening->add_option("PATH", hardening_path, "Firmware image file or directory")->required();
-  hardening->add_option("-f,--format", hardening_format, "text (a checksec-style table) or json")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
-  add_common(hardening, hardening_common);
+  CLI::App* hardening = nullptr;
+  if (wanted("hardening")) {
+    hardening = app.add_subcommand("hardening", "List the exploit mitigations (NX, PIE, RELRO, canary, FORTIFY, "
+                                                      "RPATH) of every ELF file in an image or directory");
+    hardening->add_option("PATH", hardening_path, "Firmware image file or directory")->required();
+    hardening->add_option("-f,--format", hardening_format, "text (a checksec-style table) or json")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"text", "json"}));
+    add_common(hardening, hardening_common);
+  }
 
-  auto* dbcmd = app.add_subcommand("db", "Manage the offline vulnerability database");
-  dbcmd->require_subcommand(1);
-  std::string db_path = match::default_db_path();
+  std::string db_path;
   std::vector<std::string> db_sources;
   unsigned db_jobs = 0;
   bool db_force = false, db_quiet = false;
-  auto* db_import = dbcmd->add_subcommand("import", "Import vulnerability feeds (NVD JSON 1.1 / API 2.0, CISA KEV, "
-                                                    "EPSS, linux-kernel-cves) into the database");
-  db_import->add_option("SOURCE", db_sources, "Feed files (plain or .gz) or directories of them")->required();
-  db_import->add_option("--db", db_path, "Database file")->capture_default_str();
-  db_import->add_option("-j,--jobs", db_jobs, "Parser threads (0: one per core)");
-  db_import->add_flag("--force", db_force, "Re-import files that were imported before");
-  db_import->add_flag("-q,--quiet", db_quiet, "No per-file lines");
-  auto* db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
-  db_info->add_option("--db", db_path, "Database file")->capture_default_str();
-  auto* db_upgrade = dbcmd->add_subcommand("upgrade", "Convert a database written by an older iotaudit to this one's "
-                                                      "schema, in place");
-  db_upgrade->add_option("--db", db_path, "Database file")->capture_default_str();
+  CLI::App* db_import = nullptr;
+  CLI::App* db_info = nullptr;
+  CLI::App* db_upgrade = nullptr;
+  if (wanted("db")) {
+    auto* dbcmd = app.add_subcommand("db", "Manage the offline vulnerability database");
+    dbcmd->require_subcommand(1);
+    db_path = match::default_db_path();
+    db_import = dbcmd->add_subcommand("import", "Import vulnerability feeds (NVD JSON 1.1 / API 2.0, CISA KEV, "
+                                                      "EPSS, linux-kernel-cves) into the database");
+    db_import->add_option("SOURCE", db_sources, "Feed files (plain or .gz) or directories of them")->required();
+    db_import->add_option("--db", db_path, "Database file")->capture_default_str();
+    db_import->add_option("-j,--jobs", db_jobs, "Parser threads (0: one per core)");
+    db_import->add_flag("--force", db_force, "Re-import files that were imported before");
+    db_import->add_flag("-q,--quiet", db_quiet, "No per-file lines");
+    db_info = dbcmd->add_subcommand("info", "Print the database's sources, record counts and data dates");
+    db_info->add_option("--db", db_path, "Database file")->capture_default_str();
+    db_upgrade = dbcmd->add_subcommand("upgrade", "Convert a database written by an older iotaudit to this one's "
+                                                        "schema, in place");
+    db_upgrade->add_option("--db", db_path, "Database file")->capture_default_str();
+  }
 
   std::string match_db, match_fail_on = "never", match_output_dir;
   std::vector<std::string> match_sboms, match_vex, match_formats, match_outputs;
   bool match_quiet = false;
-  auto* matchcmd = app.add_subcommand("match", "Check stored CycloneDX SBOMs against the current vulnerability database");
-  matchcmd->add_option("SBOM", match_sboms, "CycloneDX JSON SBOMs (from `iotaudit sbom` or another tool)")->required();
-  matchcmd->add_option("--output-dir", match_output_dir,
-                       "Write each SBOM's reports to DIR/NAME.vulns.cdx.json and DIR/NAME.sarif (needed for several "
-                       "SBOMs)");
-  matchcmd->add_option("--db", match_db, "Vulnerability database (default: " + match::default_db_path() + ")");
-  matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
-      ->allow_extra_args(false);
-  auto* match_format_opt = matchcmd->add_option("-f,--format", match_formats,
-                                                "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
-                                                "(repeatable; each may be followed by -o FILE)")
-                               ->allow_extra_args(false);
-  auto* match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it")
-                               ->allow_extra_args(false);
-  matchcmd->add_option("--fail-on", match_fail_on, "Exit 1 if an affecting CVE has this severity or higher")
-      ->capture_default_str();
-  matchcmd->add_flag("-q,--quiet", match_quiet, "No summary on stderr");
+  CLI::App* matchcmd = nullptr;
+  CLI::Option* match_format_opt = nullptr;
+  CLI::Option* match_output_opt = nullptr;
+  if (wanted("match")) {
+    matchcmd = app.add_subcommand("match", "Check stored CycloneDX SBOMs against the current vulnerability database");
+    matchcmd->add_option("SBOM", match_sboms, "CycloneDX JSON SBOMs (from `iotaudit sbom` or another tool)")->required();
+    matchcmd->add_option("--output-dir", match_output_dir,
+                         "Write each SBOM's reports to DIR/NAME.vulns.cdx.json and DIR/NAME.sarif (needed for several "
+                         "SBOMs)");
+    matchcmd->add_option("--db", match_db, "Vulnerability database (default: " + match::default_db_path() + ")");
+    matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
+        ->allow_extra_args(false);
+    match_format_opt = matchcmd->add_option("-f,--format", match_formats,
+                                                  "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
+                                                  "(repeatable; each may be followed by -o FILE)")
+                                 ->allow_extra_args(false);
+    match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it")
+                                 ->allow_extra_args(false);
+    matchcmd->add_option("--fail-on", match_fail_on, "Exit 1 if an affecting CVE has this severity or higher")
+        ->capture_default_str();
+    matchcmd->add_flag("-q,--quiet", match_quiet, "No summary on stderr");
+  }
 
-  auto* version = app.add_subcommand("version", "Print the version");
+  CLI::App* version = wanted("version") ? app.add_subcommand("version", "Print the version") : nullptr;
   std::string list_what;
-  auto* list = app.add_subcommand("list", "Print the supported formats, checks or components as Markdown");
-  list->add_option("WHAT", list_what, "formats | checks | components")
-      ->required()
-      ->check(CLI::IsMember({"formats", "checks", "components"}));
+  CLI::App* list = nullptr;
+  if (wanted("list")) {
+    list = app.add_subcommand("list", "Print the supported formats, checks or components as Markdown");
+    list->add_option("WHAT", list_what, "formats | checks | components")
+        ->required()
+        ->check(CLI::IsMember({"formats", "checks", "components"}));
+  }
 
   try {
     app.parse(argc, argv);
@@ -903,7 +948,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   try {
-    if (*version) {
+    if (ran(version)) {
       std::cout << "iotaudit " << IOTAUDIT_VERSION << "\n";
       return kExitOk;
     }
@@ -912,7 +957,7 @@ int main(int argc, char** argv) {
     // the main thread's TBB arena makes TBB keep a record LeakSanitizer reports at exit.
     std::optional<WorkerThreadHook> worker_heaps;
 #if !defined(__SANITIZE_ADDRESS__) && !defined(IOTAUDIT_MIMALLOC)
-    if (!*list && !*db_info && !*db_upgrade) worker_heaps.emplace(&advise_worker_heap);
+    if (!ran(list) && !ran(db_info) && !ran(db_upgrade)) worker_heaps.emplace(&advise_worker_heap);
 #endif
     // Pair each -o with the -f that precedes it, in command-line order.
     auto pair_targets = [](CLI::App* cmd, const CLI::Option* fopt, const CLI::Option* oopt,
@@ -932,26 +977,26 @@ int main(int argc, char** argv) {
       if (targets.empty()) targets.push_back({default_format, ""});
       return targets;
     };
-    if (*scan || *sbom) {
-      auto targets = *scan ? pair_targets(scan, format_opt, output_opt, formats, outputs, "text")
+    if (ran(scan) || ran(sbom)) {
+      auto targets = ran(scan) ? pair_targets(scan, format_opt, output_opt, formats, outputs, "text")
                            : pair_targets(sbom, sbom_format_opt, sbom_output_opt, sbom_formats, sbom_outputs,
                                           "cyclonedx");
       if (!targets) {
         std::cerr << "iotaudit: each -o must follow its own -f\n";
         return kExitUsage;
       }
-      if (*sbom)
+      if (ran(sbom))
         for (const auto& t : *targets)
           if (t.format != "cyclonedx" && t.format != "spdx" && t.format != "json") {
             std::cerr << fmt::format("iotaudit: sbom writes cyclonedx, spdx or json, not '{}'\n", t.format);
             return kExitUsage;
           }
-      return *scan ? run_scan(scan_path, scan_common, *targets, fail_on, fail_on_verdict, gate_standards)
+      return ran(scan) ? run_scan(scan_path, scan_common, *targets, fail_on, fail_on_verdict, gate_standards)
                    : run_scan(sbom_path, sbom_common, *targets, "never", "never", {});
     }
-    if (*extract) return run_extract(extract_path, out_dir, extract_common);
-    if (*hardening) return run_hardening(hardening_path, hardening_format, hardening_common);
-    if (*matchcmd) {
+    if (ran(extract)) return run_extract(extract_path, out_dir, extract_common);
+    if (ran(hardening)) return run_hardening(hardening_path, hardening_format, hardening_common);
+    if (ran(matchcmd)) {
       auto targets = pair_targets(matchcmd, match_format_opt, match_output_opt, match_formats, match_outputs, "cyclonedx");
       if (!targets) {
         std::cerr << "iotaudit: each -o must follow its own -f\n";
@@ -964,10 +1009,10 @@ int main(int argc, char** argv) {
         }
       return run_match(match_sboms, match_db, match_vex, *targets, match_output_dir, match_fail_on, match_quiet);
     }
-    if (*db_import) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
-    if (*db_info) return run_db_info(db_path);
-    if (*db_upgrade) return run_db_upgrade(db_path);
-    if (*list) return run_list(list_what);
+    if (ran(db_import)) return run_db_import(db_path, db_sources, db_jobs, db_force, db_quiet);
+    if (ran(db_info)) return run_db_info(db_path);
+    if (ran(db_upgrade)) return run_db_upgrade(db_path);
+    if (ran(list)) return run_list(list_what);
   } catch (const std::exception& e) {
     std::cerr << fmt::format("iotaudit: internal error: {}\n", e.what());
     return kExitInternal;
