@@ -15,6 +15,7 @@
 #include <cctype>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -1091,13 +1092,15 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
     bool kernel = s.scheme == Scheme::kernel;
     if (kernel) {
       CandidateList& list = *cand_of[si];
+      // The known ids (sorted) the list lacks, in their order: looked up by hash (sorting a kernel
+      // list's 2,600 ids for a set difference, twice, cost 5 M instructions on this thread).
       auto add = [&list](const std::vector<std::string>& known) {
-        std::vector<std::string_view> ids;
-        ids.reserve(list.items.size());
-        for (const auto& ic : list.items) ids.push_back(ic.id);
-        std::sort(ids.begin(), ids.end());
+        std::unordered_set<std::string_view> have;
+        have.reserve(list.items.size());
+        for (const auto& ic : list.items) have.insert(ic.id);
         std::vector<std::string> only_fix_data;  // copies: appending items moves the ids viewed above
-        std::set_difference(known.begin(), known.end(), ids.begin(), ids.end(), std::back_inserter(only_fix_data));
+        for (const auto& id : known)
+          if (!have.count(id)) only_fix_data.push_back(id);
         for (auto& id : only_fix_data) {
           list.items.emplace_back();
           list.items.back().id = std::move(id);
