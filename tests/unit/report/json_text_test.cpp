@@ -277,6 +277,50 @@ TEST(CycloneDxVulnerabilities, TextIsTheDocumentDumped) {
 }  // namespace iotaudit::report
 
 namespace iotaudit::report {
+TEST(CycloneDxVulnerabilities, OneEntryPerCveAndStatusInOrderOfFirstAppearance) {
+  // A affected by c1, B by c1, A by c2, A ruled out for c3, B ruled out for two reasons, A by c4.
+  struct Spec {
+    const char* cve;
+    const char* component;
+    bool affected;
+    const char* reason;
+  };
+  const Spec specs[] = {{"CVE-2021-0001", "component:c1@1", true, "in range"},
+                        {"CVE-2021-0002", "component:c1@1", true, "in range"},
+                        {"CVE-2021-0001", "component:c2@1", true, "in range"},
+                        {"CVE-2021-0001", "component:c3@1", false, "fixed on its branch"},
+                        {"CVE-2021-0002", "component:c3@1", false, "fixed on its branch"},
+                        {"CVE-2021-0002", "component:c5@1", false, "another reason"},
+                        {"CVE-2021-0001", "component:c4@1", true, "in range"}};
+  std::vector<VulnMatch> ms;
+  for (const auto& sp : specs) {
+    VulnMatch& m = ms.emplace_back();
+    m.cve = sp.cve;
+    m.component_ref = sp.component;
+    m.status = sp.affected ? VulnStatus::affected : VulnStatus::not_affected;
+    m.justification = sp.affected ? "" : "code_not_present";
+    m.reason = sp.reason;
+  }
+  ordered_json j = ordered_json::parse(cyclonedx_vulnerabilities_text(ms, 0));
+  auto refs_of = [](const ordered_json& v) {
+    std::vector<std::string> out;
+    for (const auto& a : v["affects"]) out.push_back(a["ref"]);
+    return out;
+  };
+  ASSERT_EQ(j.size(), 5u);
+  EXPECT_EQ(j[0]["bom-ref"], "vuln:CVE-2021-0001");
+  EXPECT_EQ(refs_of(j[0]), (std::vector<std::string>{"component:c1@1", "component:c2@1", "component:c4@1"}));
+  EXPECT_EQ(j[1]["bom-ref"], "vuln:CVE-2021-0002");
+  EXPECT_EQ(refs_of(j[1]), std::vector<std::string>{"component:c1@1"});
+  EXPECT_EQ(j[2]["bom-ref"], "vuln:CVE-2021-0001#2");
+  EXPECT_EQ(j[2]["analysis"]["detail"], "fixed on its branch");
+  EXPECT_EQ(refs_of(j[2]), std::vector<std::string>{"component:c3@1"});
+  EXPECT_EQ(j[3]["bom-ref"], "vuln:CVE-2021-0002#2");
+  EXPECT_EQ(j[4]["bom-ref"], "vuln:CVE-2021-0002#3");
+  EXPECT_EQ(j[4]["analysis"]["detail"], "another reason");
+  EXPECT_EQ(refs_of(j[4]), std::vector<std::string>{"component:c5@1"});
+}
+
 namespace {
 
 using nlohmann::ordered_json;
