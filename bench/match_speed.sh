@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Re-checking stored SBOMs against a vulnerability database, in one run on the same machine:
 #  - SBOMs of the demo image and four real images (`iotaudit sbom --no-db`);
+#  - `iotaudit version`, the cost of starting and ending the process at that moment;
 #  - `iotaudit match SBOM -o OUT` end to end for each (hyperfine: process start, SBOM parsing,
 #    matching, CycloneDX written);
 #  - a fleet of 120 SBOMs (40 copies each of three kernel SBOMs) in one `iotaudit match` run,
@@ -33,6 +34,9 @@ for n in demo lancom yi-camera mr3020 wr841n; do
   names+=("$n")
 done
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+# The floor of any run at this moment (the VM's speed drifts): starting and ending the process.
+hyperfine -N -w 3 -r 30 "$bin version" --export-json "$work/hf.json" >/dev/null 2>&1
+python3 -c "import json; r=json.load(open('$work/hf.json'))['results'][0]; print('process floor: iotaudit version median %.1f ms, min %.1f ms' % (r['median']*1e3, r['min']*1e3))"
 for n in "${names[@]}"; do
   hyperfine -N -w 2 -r 15 "$bin match -q --db $db $work/$n.cdx.json -o $work/out.json" \
     --export-json "$work/hf.json" >/dev/null 2>&1
