@@ -626,6 +626,7 @@ Result<MatchData> MatchData::parse(std::string_view text) {
         FeatureRule r;
         r.component = f.at("component").get<std::string>();
         r.words = f.at("words").get<std::vector<std::string>>();
+        r.unless = f.value("unless", std::vector<std::string>{});
         // "since": the first version with the feature; "never": the product has never had it (the
         // CVE concerns a distribution's patch).
         r.never = f.value("never", false);
@@ -1411,11 +1412,15 @@ std::vector<VulnMatch> Matcher::match(const std::vector<Component>& components, 
         for (const auto& f : data_.features) {
           if (f.component == c.id && text.empty()) text = ascii_lower(cve.description);
           if (m.status != VulnStatus::affected || f.component != c.id) continue;
-          for (const auto& w : f.words) {
-            // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.
+          // Acronyms ("FIT", "NFC") must match in capitals: "fit" is an English word.
+          auto names = [&](const std::string& w) {
             bool acronym = std::none_of(w.begin(), w.end(), [](char ch) { return std::islower(static_cast<unsigned char>(ch)); });
-            bool named = acronym ? has_word(cve.description, w) : has_word(text, ascii_lower(w));
-            if (!named || (!f.never && compare_versions(s.scheme, s.version, f.since) >= 0)) continue;
+            return acronym ? has_word(cve.description, w) : has_word(text, ascii_lower(w));
+          };
+          // A CVE that also names older code ("CMS and PKCS #7") may concern that code.
+          if (std::any_of(f.unless.begin(), f.unless.end(), names)) continue;
+          for (const auto& w : f.words) {
+            if (!names(w) || (!f.never && compare_versions(s.scheme, s.version, f.since) >= 0)) continue;
             m.status = VulnStatus::not_affected;
             m.justification = "code_not_present";
             m.reason = f.never ? fmt::format("the CVE concerns {}, which {} does not have ({})", w,

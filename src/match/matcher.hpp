@@ -35,6 +35,7 @@ struct ProductRule {
 struct FeatureRule {
   std::string component;
   std::vector<std::string> words;  // whole words; acronyms (no lower-case letter) match in capitals only
+  std::vector<std::string> unless;  // words of older code: a CVE naming one of them is left alone
   std::string since;               // first version with the feature
   bool never = false;              // the product has never had it (a distribution's patch)
   std::string basis;               // where the date comes from

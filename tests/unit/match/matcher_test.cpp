@@ -17,6 +17,7 @@
 #include "match/import.hpp"
 #include "match/lifecycle.hpp"
 #include "match/matcher.hpp"
+#include "match/version/scheme.hpp"
 #include "match/vex.hpp"
 
 namespace iotaudit::match {
@@ -532,6 +533,61 @@ TEST_F(MatchFixture, FeaturesIntroducedLaterRuleOut) {
   auto uboot = run({comp("u-boot", "1.1.4", "a:denx:u-boot")});
   ASSERT_TRUE(find(uboot, "CVE-2099-3002", "u-boot"));
   EXPECT_EQ(find(uboot, "CVE-2099-3002", "u-boot")->status, VulnStatus::affected);
+}
+
+// Every feature rule names a product of the data, has words and a basis, and a first version that
+// is a version under that product's scheme.
+TEST(MatchData, FeatureRulesAreWellFormed) {
+  auto data = MatchData::builtin();
+  ASSERT_TRUE(data);
+  ASSERT_FALSE(data->features.empty());
+  for (const auto& f : data->features) {
+    auto p = data->products.find(f.component);
+    ASSERT_NE(p, data->products.end()) << f.component;
+    EXPECT_FALSE(f.words.empty()) << f.component;
+    for (const auto& w : f.words) EXPECT_FALSE(w.empty()) << f.component;
+    EXPECT_FALSE(f.basis.empty()) << f.component;
+    if (f.never) {
+      EXPECT_TRUE(f.since.empty()) << f.component;
+    } else {
+      EXPECT_TRUE(plausible_version(p->second.scheme, f.since)) << f.component << " " << f.since;
+    }
+  }
+}
+
+// NVD's record of CVE-2010-0742 names OpenSSL 0.9.7f among the vulnerable versions, but CMS, the
+// code concerned, first shipped in 0.9.8h; CVE-2012-0884 concerns CMS and PKCS #7, which 0.9.7f has.
+TEST_F(MatchFixture, FeatureWordsOfSeveralWordsAndPaths) {
+  TempDir d2;
+  std::string feedp = d2.write(
+      "c.json",
+      feed({item("CVE-2099-3011", "[" + or_node(m("cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*", true,
+                                                  R"("versionEndExcluding":"0.9.8o")")) + "]",
+                 "The Cryptographic Message Syntax (CMS) implementation in crypto/cms/cms_asn1.c in OpenSSL before "
+                 "0.9.8o does not properly handle structures that contain OriginatorInfo."),
+            item("CVE-2099-3013", "[" + or_node(m("cpe:2.3:a:openssl:openssl:*:*:*:*:*:*:*:*", true,
+                                                  R"("versionEndExcluding":"0.9.8u")")) + "]",
+                 "The implementation of Cryptographic Message Syntax (CMS) and PKCS #7 in OpenSSL before 0.9.8u "
+                 "does not properly restrict certain oracle behavior."),
+            item("CVE-2099-3012", "[" + or_node(m("cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*", true,
+                                                  R"("versionEndExcluding":"2.78")")) + "]",
+                 "Integer underflow in dnsmasq before 2.78, when the --add-mac, --add-cpe-id or --add-subnet option "
+                 "is specified, allows remote attackers to cause a denial of service.")}));
+  auto db = VulnDb::open(db_path, true);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(import_sources(**db, {feedp}, {}));
+  auto status = [&](const char* id, const char* version, const char* cpe, const char* cve) -> std::string {
+    auto res = run({comp(id, version, cpe)});
+    const VulnMatch* vm = find(res, cve, id);
+    if (vm == nullptr) return "none";
+    return vm->status == VulnStatus::affected ? "affected" : "not_affected";
+  };
+  EXPECT_EQ(status("openssl", "0.9.7f", "a:openssl:openssl", "CVE-2099-3011"), "not_affected");
+  EXPECT_EQ(status("openssl", "0.9.8h", "a:openssl:openssl", "CVE-2099-3011"), "affected");
+  // Also about PKCS #7, which 0.9.7f has: left alone.
+  EXPECT_EQ(status("openssl", "0.9.7f", "a:openssl:openssl", "CVE-2099-3013"), "affected");
+  EXPECT_EQ(status("dnsmasq", "2.45", "a:thekelleys:dnsmasq", "CVE-2099-3012"), "not_affected");
+  EXPECT_EQ(status("dnsmasq", "2.56", "a:thekelleys:dnsmasq", "CVE-2099-3012"), "affected");
 }
 
 TEST_F(MatchFixture, KernelCodeOfAnotherArchitectureRulesOut) {
