@@ -847,10 +847,10 @@ int main(int argc, char** argv) {
     sbom = app.add_subcommand("sbom", "Identify the components of a firmware image and write an SBOM");
     sbom->add_option("PATH", sbom_path, "Firmware image file or root filesystem directory")->required();
     sbom_format_opt = sbom->add_option("-f,--format", sbom_formats,
-                                             "SBOM format: cyclonedx (default), spdx, json (repeatable; each may be "
-                                             "followed by -o FILE)");
+                                       "SBOM format: cyclonedx (default), spdx, json (repeatable; each may be "
+                                       "followed by -o FILE)");
     sbom_output_opt = sbom->add_option("-o,--output", sbom_outputs,
-                                             "Output file for the -f just before it ('-' for stdout; default stdout)");
+                                       "Output file for the -f just before it ('-' for stdout; default stdout)");
     add_common(sbom, sbom_common);
     add_vuln_options(sbom, sbom_common);
   }
@@ -917,11 +917,11 @@ int main(int argc, char** argv) {
     matchcmd->add_option("--vex", match_vex, "CycloneDX VEX or OpenVEX file marking CVEs not_affected (repeatable)")
         ->allow_extra_args(false);
     match_format_opt = matchcmd->add_option("-f,--format", match_formats,
-                                                  "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
-                                                  "(repeatable; each may be followed by -o FILE)")
-                                 ->allow_extra_args(false);
+                                            "cyclonedx (the SBOM with vulnerabilities; default) or sarif "
+                                            "(repeatable; each may be followed by -o FILE)")
+                           ->allow_extra_args(false);
     match_output_opt = matchcmd->add_option("-o,--output", match_outputs, "Output file for the -f just before it")
-                                 ->allow_extra_args(false);
+                           ->allow_extra_args(false);
     matchcmd->add_option("--fail-on", match_fail_on, "Exit 1 if an affecting CVE has this severity or higher")
         ->capture_default_str();
     matchcmd->add_flag("-q,--quiet", match_quiet, "No summary on stderr");
