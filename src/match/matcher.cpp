@@ -309,7 +309,6 @@ class Evaluator {
   ProductIndex::const_iterator last_it_ = by_cpe_.end();
 };
 
-
 bool has_word(const std::string& text, const std::string& w) {
   for (std::size_t at = text.find(w); at != std::string::npos; at = text.find(w, at + 1)) {
     bool l = at == 0 || !std::isalnum(static_cast<unsigned char>(text[at - 1]));
