@@ -21,6 +21,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 #include <tbb/task_group.h>
 
@@ -538,24 +539,21 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
   }
   trace::mark("command line read");
   // TBB's start (its worker thread, its allocator library: 2.5-5 ms) on a thread of its own while
-  // this one opens the database and reads the SBOM: the first parallel work finds it running.
-  std::thread tbb_start([] {
+  // the database opens and the SBOM is read: the first parallel work finds it running. (A
+  // std::jthread is joined when it goes out of scope, on every return.)
+  std::jthread tbb_start([] {
     tbb::task_group g;
     g.run([] {});
     g.wait();
     trace::mark("TBB started");
   });
-  struct Join {
-    std::thread& t;
-    ~Join() { t.join(); }
-  } join_tbb_start{tbb_start};
   std::string db_path = db_path_opt.empty() ? match::default_db_path() : db_path_opt;
   // The database opens, and the matcher's product data is read, on a thread of their own while
   // this one reads and parses the first SBOM (each takes 1.5-4 ms at the start of a process on the
   // reference VM).
   std::optional<Result<std::unique_ptr<match::VulnDb>>> opened;
   std::optional<Result<match::MatchData>> data;
-  std::thread opening([&] {
+  std::jthread opening([&] {
     try {
       opened.emplace(match::VulnDb::open(db_path, false));
       trace::mark("database open");
@@ -565,21 +563,13 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
       data.emplace(fail(Errc::internal, e.what()));
     }
   });
-  struct JoinOpening {
-    std::thread& t;
-    ~JoinOpening() {
-      if (t.joinable()) t.join();
-    }
-  } join_opening{opening};
   struct Sbom {
-    bool read = false;
     std::string text;
-    std::optional<Result<match::SbomComponents>> comps;
+    std::optional<Result<match::SbomComponents>> comps;  // none when the file could not be read
   };
   auto load_sbom = [](const std::string& path) {
     Sbom sb;
-    sb.read = read_file(path, sb.text);
-    if (!sb.read) return sb;
+    if (!read_file(path, sb.text)) return sb;
     trace::mark("SBOM read");
     sb.comps.emplace(match::read_cyclonedx_components(sb.text));
     trace::mark("SBOM parsed");
@@ -624,7 +614,7 @@ int run_match(const std::vector<std::string>& sbom_paths, const std::string& db_
   for (std::size_t si = 0; si < sbom_paths.size(); ++si) {
     const std::string& sbom_path = sbom_paths[si];
     Sbom sb = si == 0 && first ? std::move(*first) : load_sbom(sbom_path);
-    if (!sb.read) {
+    if (!sb.comps) {
       std::cerr << fmt::format("iotaudit: cannot read {}\n", sbom_path);
       input_failed = true;
       continue;
@@ -835,9 +825,8 @@ int main(int argc, char** argv) {
   const std::string_view first = argc > 1 ? std::string_view(argv[1]) : std::string_view();
   const bool one_command = std::find(std::begin(kCommands), std::end(kCommands), first) != std::end(kCommands);
   if (!one_command && !first.empty() && first.front() != '-') {
-    std::string names;
-    for (auto c : kCommands) names += fmt::format("{}{}", names.empty() ? "" : ", ", c);
-    std::cerr << fmt::format("iotaudit: unknown command '{}' (commands: {}; --help for more)\n", first, names);
+    std::cerr << fmt::format("iotaudit: unknown command '{}' (commands: {}; --help for more)\n", first,
+                             fmt::join(kCommands, ", "));
     return kExitUsage;
   }
   auto wanted = [&](std::string_view name) { return !one_command || first == name; };
@@ -904,7 +893,7 @@ int main(int argc, char** argv) {
   CLI::App* hardening = nullptr;
   if (wanted("hardening")) {
     hardening = app.add_subcommand("hardening", "List the exploit mitigations (NX, PIE, RELRO, canary, FORTIFY, "
-                                                      "RPATH) of every ELF file in an image or directory");
+                                                "RPATH) of every ELF file in an image or directory");
     hardening->add_option("PATH", hardening_path, "Firmware image file or directory")->required();
     hardening->add_option("-f,--format", hardening_format, "text (a checksec-style table) or json")
         ->capture_default_str()
